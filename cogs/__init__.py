@@ -1,0 +1,1 @@
+"""Slash-command cogs: each module is one feature with ``async def setup(bot)``."""
