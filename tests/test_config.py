@@ -1,0 +1,59 @@
+from pathlib import Path
+
+import pytest
+
+from bot.config import SettingsError, load_settings
+
+
+def test_defaults_follow_the_spec() -> None:
+    settings = load_settings({"DISCORD_TOKEN": "abc"})
+    assert settings.ct_api_base_url == "https://www.chastitytracker.org"
+    assert settings.ct_api_timeout == 10.0
+    assert settings.data_dir == Path("./data")
+    assert settings.database_url == "sqlite+aiosqlite:///data/bot.db"
+    assert settings.dev_guild_id is None
+    assert settings.log_level == "INFO"
+    assert settings.shard_ids is None
+
+
+def test_missing_discord_token_names_the_variable() -> None:
+    with pytest.raises(SettingsError) as info:
+        load_settings({})
+    assert info.value.variable == "DISCORD_TOKEN"
+    assert "DISCORD_TOKEN" in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("CT_API_TIMEOUT", "soon"),
+        ("CT_API_TIMEOUT", "-1"),
+        ("CT_API_BASE_URL", "ftp://example.org"),
+        ("DEV_GUILD_ID", "guild"),
+        ("LOG_LEVEL", "LOUD"),
+        ("SHARD_COUNT", "0"),
+        ("DATABASE_URL", "mysql://x"),
+    ],
+)
+def test_invalid_values_are_refused(name: str, value: str) -> None:
+    with pytest.raises(SettingsError) as info:
+        load_settings({"DISCORD_TOKEN": "abc", name: value})
+    assert info.value.variable == name
+
+
+def test_postgres_without_key_refuses() -> None:
+    with pytest.raises(SettingsError) as info:
+        load_settings({"DISCORD_TOKEN": "abc", "DATABASE_URL": "postgresql+asyncpg://u@h/db"})
+    assert info.value.variable == "TOKEN_ENCRYPTION_KEY"
+
+
+def test_shards_are_parsed() -> None:
+    settings = load_settings({"DISCORD_TOKEN": "abc", "SHARD_COUNT": "4", "SHARD_IDS": "0, 2"})
+    assert settings.shard_count == 4
+    assert settings.shard_ids == (0, 2)
+
+
+def test_token_never_shown_in_settings_repr() -> None:
+    settings = load_settings({"DISCORD_TOKEN": "very-secret-discord-token"})
+    assert "very-secret-discord-token" not in repr(settings)
+    assert settings.discord_token.reveal() == "very-secret-discord-token"

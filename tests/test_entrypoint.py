@@ -1,0 +1,44 @@
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def run_bot(env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    clean = {k: v for k, v in os.environ.items() if k not in {"DISCORD_TOKEN", "PYTHONPATH"}}
+    clean.update(env)
+    clean["PYTHONPATH"] = str(ROOT)
+    return subprocess.run(
+        [sys.executable, "-m", "bot"],
+        cwd=cwd,
+        env=clean,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_missing_discord_token_exits_2_with_one_line(tmp_path: Path) -> None:
+    result = run_bot({}, tmp_path)
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert "DISCORD_TOKEN" in lines[0]
+    assert "Traceback" not in result.stderr
+
+
+def test_invalid_value_exits_2_naming_it(tmp_path: Path) -> None:
+    result = run_bot({"DISCORD_TOKEN": "x", "CT_API_TIMEOUT": "fast"}, tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.strip().count("\n") == 0
+    assert "CT_API_TIMEOUT" in result.stderr
+
+
+def test_dotenv_is_read_and_environment_wins(tmp_path: Path) -> None:
+    (tmp_path / ".env").write_text("DISCORD_TOKEN=x\nLOG_LEVEL=LOUD\n")
+    assert "LOG_LEVEL" in run_bot({}, tmp_path).stderr
+    result = run_bot({"LOG_LEVEL": "NOPE"}, tmp_path)
+    assert "'NOPE'" in result.stderr
