@@ -9,11 +9,10 @@ anything shaped like a bearer header.
 from __future__ import annotations
 
 import logging
-import re
 import sys
 from typing import Final, TextIO
 
-from bot.secrets import known_secret_values
+from bot.secrets import scrub
 
 # Loggers whose DEBUG output includes raw payloads or request bodies.
 PAYLOAD_LOGGERS: Final = (
@@ -28,16 +27,7 @@ PAYLOAD_LOGGERS: Final = (
     "hpack",
     "h2",
 )
-_BEARER = re.compile(r"(?i)(bearer\s+)[^\s\"',}]+")
-_MASK: Final = "***"
-
-
-def redact(text: str) -> str:
-    text = _BEARER.sub(lambda m: m.group(1) + _MASK, text)
-    for value in known_secret_values():
-        if value in text:
-            text = text.replace(value, _MASK)
-    return text
+redact = scrub
 
 
 class RedactingFilter(logging.Filter):

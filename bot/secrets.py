@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Final, NoReturn
 
 _MASK: Final = "***"
@@ -13,10 +14,20 @@ _MASK: Final = "***"
 # wherever it turns up (including third-party log lines such as discord.py's).
 _KNOWN: set[str] = set()
 _MIN_REDACT_LEN: Final = 6
+_BEARER: Final = re.compile(r"(?i)(bearer\s+)[^\s\"',}]+")
 
 
 def known_secret_values() -> frozenset[str]:
     return frozenset(_KNOWN)
+
+
+def scrub(text: str) -> str:
+    """``text`` with every known secret value and bearer header masked."""
+    text = _BEARER.sub(lambda m: m.group(1) + _MASK, text)
+    for value in known_secret_values():
+        if value in text:
+            text = text.replace(value, _MASK)
+    return text
 
 
 class Secret:

@@ -1,0 +1,303 @@
+"""Async client for the Chastity Tracker v2 API (games, stats, sessions).
+
+One shared ``httpx.AsyncClient`` (HTTP/2, connection reuse). The retry rule is
+the heart of this module: a game POST is sent at most once unless the
+connection demonstrably never carried it (``NotSent``) or the server refused
+it outright with 429. Anything after that point is ``OutcomeUnknown``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from email.utils import parsedate_to_datetime
+from typing import Any, Final, TypeVar
+
+import httpx
+
+from bot import __version__
+from bot.ctapi.errors import (
+    ChastityTrackerError,
+    InvalidRequest,
+    MalformedResponse,
+    NotSent,
+    OutcomeUnknown,
+    RateLimited,
+    ServerError,
+    error_for_status,
+)
+from bot.ctapi.models import (
+    RESULT_TYPES,
+    Choice,
+    DiceResult,
+    Game,
+    GameRequest,
+    LinkResult,
+    LuckResult,
+    ParseError,
+    PlayResult,
+    SessionPage,
+    Stats,
+)
+from bot.secrets import Secret
+
+log = logging.getLogger(__name__)
+
+GAMES_PATH: Final = "/api/v2/games.php"
+STATS_PATH: Final = "/api/v2/stats.php"
+SESSIONS_PATH: Final = "/api/v2/sessions.php"
+DEFAULT_USER_AGENT: Final = f"ChastityTrackerDiscordBot/{__version__} (discord.py)"
+
+# Failures that happen before a byte of the request could reach the server.
+_NOT_SENT: Final = (
+    httpx.ConnectError,
+    httpx.ConnectTimeout,
+    httpx.PoolTimeout,
+    httpx.UnsupportedProtocol,
+    httpx.LocalProtocolError,
+)
+# Longest Retry-After the client waits out by itself; longer ones are raised.
+_MAX_RETRY_AFTER: Final = 10.0
+
+Sleep = Callable[[float], Awaitable[None]]
+_T = TypeVar("_T")
+
+
+class ChastityTrackerClient:
+    """The bot's only way to talk to Chastity Tracker. Knows nothing of Discord."""
+
+    def __init__(
+        self,
+        base_url: str,
+        timeout: float,
+        *,
+        user_agent: str | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+        attempts: int = 3,
+        backoff: float = 0.25,
+        sleep: Sleep = asyncio.sleep,
+    ) -> None:
+        self._http = httpx.AsyncClient(
+            base_url=base_url,
+            http2=True,
+            timeout=httpx.Timeout(timeout),
+            limits=httpx.Limits(max_connections=50, max_keepalive_connections=20),
+            headers={
+                "User-Agent": user_agent or DEFAULT_USER_AGENT,
+                "Accept": "application/json",
+            },
+            transport=transport,
+            follow_redirects=False,
+        )
+        self._attempts = max(1, attempts)
+        self._backoff = backoff
+        self._sleep = sleep
+
+    def __repr__(self) -> str:
+        return f"ChastityTrackerClient(base_url={str(self._http.base_url)!r})"
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    async def __aenter__(self) -> ChastityTrackerClient:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+    # -- games ---------------------------------------------------------------
+
+    async def play(self, request: GameRequest, bearer: Secret | None) -> PlayResult:
+        """Send one game action. Checked against the contract first; never resent once sent."""
+        problem = request.validate()
+        if problem is None and bearer is None and (request.game is not Game.LINK or request.dom):
+            problem = f"a bearer token is required for {request.game.value}" + (
+                " as dom" if request.dom else ""
+            )
+        if problem is not None:
+            raise InvalidRequest(problem)
+        data = await self._request(
+            "POST", GAMES_PATH, bearer=bearer, json=request.body(), may_resend=False
+        )
+        try:
+            return RESULT_TYPES[request.game].parse(data)
+        except ParseError as error:
+            raise MalformedResponse(200, str(error)) from None
+
+    async def play_dice(self, bearer: Secret, session: int, *, as_dom: bool = False) -> DiceResult:
+        result = await self.play(GameRequest(Game.DICE, as_dom, session), bearer)
+        return _expect(result, DiceResult)
+
+    async def play_luck(self, bearer: Secret, session: int, *, as_dom: bool = False) -> LuckResult:
+        result = await self.play(GameRequest(Game.LUCK, as_dom, session), bearer)
+        return _expect(result, LuckResult)
+
+    async def play_link_as_dom(self, bearer: Secret, session: int, choice: Choice) -> LinkResult:
+        result = await self.play(GameRequest(Game.LINK, True, session, choice=choice), bearer)
+        return _expect(result, LinkResult)
+
+    async def vote_link(
+        self,
+        link_token: Secret,
+        choice: Choice,
+        *,
+        bearer: Secret | None = None,
+        session: int | None = None,
+    ) -> LinkResult:
+        """A public LINK vote (dom=0): anonymous without ``bearer``, logged with it."""
+        request = GameRequest(Game.LINK, False, session, link_token=link_token, choice=choice)
+        return _expect(await self.play(request, bearer), LinkResult)
+
+    # -- reads -----------------------------------------------------------------
+
+    async def stats(self, bearer: Secret) -> Stats:
+        """The token owner's stats; doubles as the token check (401 when refused)."""
+        data = await self._request("GET", STATS_PATH, bearer=bearer, may_resend=True)
+        return _parse(Stats.parse, data)
+
+    async def sessions(
+        self, bearer: Secret, *, active: bool | None = None, limit: int = 50, offset: int = 0
+    ) -> SessionPage:
+        params: dict[str, int] = {"limit": max(1, min(limit, 200)), "offset": max(0, offset)}
+        if active is not None:
+            params["active"] = int(active)
+        data = await self._request(
+            "GET", SESSIONS_PATH, bearer=bearer, params=params, may_resend=True
+        )
+        return _parse(SessionPage.parse, data)
+
+    # -- transport ---------------------------------------------------------------
+
+    async def _request(
+        self,
+        method: str,
+        path: str,
+        *,
+        bearer: Secret | None,
+        may_resend: bool,
+        json: Mapping[str, Any] | None = None,
+        params: Mapping[str, int] | None = None,
+    ) -> Mapping[str, Any]:
+        """One logical request with the retry rule applied.
+
+        ``may_resend`` is true only for reads: they may be repeated after a lost
+        answer. Writes are repeated only when the request never left (NotSent)
+        or the server refused it unprocessed (429 with a short Retry-After).
+        """
+        headers = {"Content-Type": "application/json"}
+        if bearer is not None:
+            headers["Authorization"] = f"Bearer {bearer.reveal()}"
+        for attempt in range(1, self._attempts + 1):
+            last = attempt == self._attempts
+            started = time.monotonic()
+            try:
+                response = await self._http.request(
+                    method, path, headers=headers, json=json, params=params
+                )
+            except _NOT_SENT as error:
+                log.warning("%s %s not sent (attempt %d): %s", method, path, attempt, _kind(error))
+                if last:
+                    raise NotSent(
+                        f"could not connect to Chastity Tracker ({_kind(error)})"
+                    ) from None
+                await self._sleep(self._delay(attempt))
+                continue
+            except httpx.TransportError as error:
+                log.warning("%s %s lost after sending: %s", method, path, _kind(error))
+                if may_resend and not last:
+                    await self._sleep(self._delay(attempt))
+                    continue
+                raise OutcomeUnknown(
+                    f"no answer from Chastity Tracker after sending ({_kind(error)})"
+                ) from None
+            log.info(
+                "%s %s -> %d in %.0f ms",
+                method,
+                path,
+                response.status_code,
+                (time.monotonic() - started) * 1000,
+            )
+            try:
+                return _decode(response)
+            except RateLimited as error:
+                wait = error.retry_after if error.retry_after is not None else self._delay(attempt)
+                if last or wait > _MAX_RETRY_AFTER:
+                    raise
+                await self._sleep(wait)
+            except ServerError:
+                if not may_resend or last:
+                    raise
+                await self._sleep(self._delay(attempt))
+        raise AssertionError("unreachable: the last attempt always returns or raises")
+
+    def _delay(self, attempt: int) -> float:
+        # Exponential backoff with jitter so many members do not retry in step.
+        return float(self._backoff * (2 ** (attempt - 1)) * (0.5 + random.random()))
+
+
+def _decode(response: httpx.Response) -> Mapping[str, Any]:
+    """The envelope's ``data``, or the matching typed error."""
+    status = response.status_code
+    try:
+        payload = response.json()
+    except ValueError:
+        if status == 429:
+            raise RateLimited(status, None, None, _retry_after(response)) from None
+        if status >= 500:
+            raise ServerError(
+                status, None, "Chastity Tracker answered with an error page"
+            ) from None
+        raise MalformedResponse(status, "the answer is not JSON") from None
+    if not isinstance(payload, dict) or not isinstance(payload.get("ok"), bool):
+        if status >= 500:
+            raise ServerError(status, None, "Chastity Tracker answered without an envelope")
+        raise MalformedResponse(status, "the answer has no v2 envelope")
+    if payload["ok"]:
+        data = payload.get("data")
+        if not 200 <= status < 300 or not isinstance(data, dict):
+            raise MalformedResponse(status, "a success envelope without data")
+        return data
+    error = payload.get("error")
+    code = message = None
+    if isinstance(error, dict):
+        code = error.get("code") if isinstance(error.get("code"), str) else None
+        message = error.get("message") if isinstance(error.get("message"), str) else None
+    if status == 429:
+        raise RateLimited(status, code, message, _retry_after(response))
+    raise error_for_status(status, code, message)
+
+
+def _retry_after(response: httpx.Response) -> float | None:
+    value = response.headers.get("Retry-After")
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        moment = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, moment.timestamp() - time.time())
+
+
+def _kind(error: Exception) -> str:
+    # The class name only: httpx messages can echo request details.
+    return type(error).__name__
+
+
+def _parse(parser: Callable[[Mapping[str, Any]], _T], data: Mapping[str, Any]) -> _T:
+    try:
+        return parser(data)
+    except ParseError as error:
+        raise MalformedResponse(200, str(error)) from None
+
+
+def _expect(result: PlayResult, kind: type[_T]) -> _T:
+    if not isinstance(result, kind):
+        raise ChastityTrackerError(f"expected {kind.__name__}, got {type(result).__name__}")
+    return result

@@ -1,0 +1,106 @@
+"""What can go wrong when talking to Chastity Tracker, as a typed hierarchy.
+
+Messages never contain a bearer or link token: the API's own message is
+scrubbed of any known secret before it is kept.
+"""
+
+from __future__ import annotations
+
+from bot.secrets import scrub
+
+
+class ChastityTrackerError(Exception):
+    """Base of every client error."""
+
+
+class InvalidRequest(ChastityTrackerError):
+    """The request breaks a rule of the contract; it was not sent."""
+
+
+class APIError(ChastityTrackerError):
+    """Chastity Tracker answered with an error envelope (or an error status)."""
+
+    status: int
+
+    def __init__(self, status: int, code: str | None, message: str | None) -> None:
+        self.status = status
+        self.code = scrub(code) if code else None
+        self.message = scrub(message) if message else None
+        super().__init__(f"HTTP {status} {self.code or '-'}: {self.message or 'no message'}")
+
+
+class BadRequest(APIError):
+    """400: validation error or cooldown; `message` is the API's own text."""
+
+    @property
+    def is_cooldown(self) -> bool:
+        text = f"{self.code or ''} {self.message or ''}".lower()
+        return any(word in text for word in ("cooldown", "wait", "already voted", "again"))
+
+
+class Unauthorized(APIError):
+    """401: the bearer token is missing, revoked or regenerated."""
+
+
+class Forbidden(APIError):
+    """403: the token's user is not the session owner / not its dom."""
+
+
+class NotFound(APIError):
+    """404: the session or link token does not exist."""
+
+
+class MethodNotAllowed(APIError):
+    """405: wrong HTTP method (a bug on our side)."""
+
+
+class RateLimited(APIError):
+    """429: too many requests; `retry_after` seconds when the server said."""
+
+    def __init__(
+        self, status: int, code: str | None, message: str | None, retry_after: float | None
+    ) -> None:
+        super().__init__(status, code, message)
+        self.retry_after = retry_after
+
+
+class ServerError(APIError):
+    """5xx: Chastity Tracker failed."""
+
+
+class MalformedResponse(ChastityTrackerError):
+    """The answer was not the v2 envelope (not JSON, an HTML page, missing fields)."""
+
+    def __init__(self, status: int, reason: str) -> None:
+        self.status = status
+        self.reason = reason
+        super().__init__(f"malformed answer (HTTP {status}): {reason}")
+
+
+class TransportError(ChastityTrackerError):
+    """No usable answer arrived."""
+
+
+class NotSent(TransportError):
+    """The request never left: the connection could not be made. Safe to retry."""
+
+
+class OutcomeUnknown(TransportError):
+    """Timeout or connection lost after the request may have reached the server.
+
+    For a game action this means it may or may not have been applied; it is
+    never retried automatically.
+    """
+
+
+def error_for_status(status: int, code: str | None, message: str | None) -> APIError:
+    kinds: dict[int, type[APIError]] = {
+        400: BadRequest,
+        401: Unauthorized,
+        403: Forbidden,
+        404: NotFound,
+        405: MethodNotAllowed,
+    }
+    if status >= 500:
+        return ServerError(status, code, message)
+    return kinds.get(status, APIError)(status, code, message)
