@@ -1,0 +1,28 @@
+"""Text formatting shared by every embed."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+_UNITS = (("d", 86400), ("h", 3600), ("min", 60), ("s", 1))
+
+
+def format_duration(seconds: int) -> str:
+    """A readable duration: 7500 -> "2 h 5 min". Seconds are shown only under an hour."""
+    seconds = abs(int(seconds))
+    if seconds == 0:
+        return "0 s"
+    # Past an hour, seconds are noise; below it they are the point.
+    units = _UNITS if seconds < 3600 else _UNITS[:-1]
+    parts: list[str] = []
+    for name, size in units:
+        amount, seconds = divmod(seconds, size)
+        if amount:
+            parts.append(f"{amount} {name}")
+    return " ".join(parts) or "under a minute"
+
+
+def discord_time(moment: datetime, style: Literal["F", "R", "f", "D", "t"] = "F") -> str:
+    """A Discord timestamp tag: every reader sees it in their own time zone."""
+    return f"<t:{int(moment.timestamp())}:{style}>"

@@ -1,0 +1,76 @@
+"""Embeds for DICE, LUCK and LINK results."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+import discord
+
+from bot.ctapi.models import Choice, DiceResult, LinkResult, PlayResult
+from bot.embeds.format import discord_time, format_duration
+
+# Time added and time removed must be told apart at a glance; a penalty stands out.
+COLOUR_ADDED = discord.Colour(0xE67E22)
+COLOUR_REMOVED = discord.Colour(0x2ECC71)
+COLOUR_PENALTY = discord.Colour(0x992D22)
+_DIE_FACES = {1: "⚀", 2: "⚁", 3: "⚂", 4: "⚃", 5: "⚄", 6: "⚅"}
+
+
+class Actor(StrEnum):
+    OWNER = "owner"
+    DOM = "dom"
+    VOTER = "voter"
+
+
+def result_embed(
+    result: PlayResult,
+    *,
+    actor: Actor,
+    choice: Choice | None = None,
+    lock_name: str | None = None,
+) -> discord.Embed:
+    """The embed a member sees after a play or vote."""
+    game = result.game.value.upper()
+    penalty = isinstance(result, LinkResult) and result.penalty
+    if penalty:
+        title = f"Penalty — {game} vote by the lock's owner"
+        colour = COLOUR_PENALTY
+        description = (
+            "A logged vote on your own lock triggers Chastity Tracker's penalty: "
+            "the vote was forced to **add time** at the **maximum multiplier**."
+        )
+    else:
+        who = {Actor.OWNER: "by the owner", Actor.DOM: "by a dom", Actor.VOTER: "vote"}[actor]
+        title = f"{game} — {who}" if actor is not Actor.VOTER else f"{game} {who}"
+        colour = COLOUR_ADDED if result.added else COLOUR_REMOVED
+        description = None
+    if lock_name:
+        title = f"{title} · {lock_name}"
+    embed = discord.Embed(title=title, colour=colour, description=description)
+    embed.add_field(name="Result", value="Time added" if result.added else "Time removed")
+    embed.add_field(name="Amount", value=format_duration(result.seconds))
+    embed.add_field(name="Multiplier", value=f"×{result.multiplier:.2f}")
+    end = result.scheduled_end
+    embed.add_field(
+        name="New scheduled end",
+        value=f"{discord_time(end, 'F')} ({discord_time(end, 'R')})",
+        inline=False,
+    )
+    embed.add_field(name="Session", value=f"#{result.session}")
+    if isinstance(result, DiceResult):
+        _add_dice(embed, result)
+    if isinstance(result, LinkResult) and choice is not None:
+        embed.add_field(name="Vote", value=choice.label)
+    return embed
+
+
+def _add_dice(embed: discord.Embed, result: DiceResult) -> None:
+    faces = []
+    for index, value in enumerate(result.dice):
+        op = result.dice_ops[index] if index < len(result.dice_ops) else ""
+        sign = "−" if op == "s" else "+"
+        faces.append(f"{_DIE_FACES.get(value, '')} {sign}{value}".strip())
+    embed.add_field(name="Dice", value="  ".join(faces) or "—", inline=False)
+    if result.calc:
+        total = f" = {result.sum}" if result.sum is not None else ""
+        embed.add_field(name="Calculation", value=f"`{result.calc}{total}`")

@@ -1,0 +1,97 @@
+"""The one mapping from errors to what a member reads.
+
+Cogs raise (or let through) typed errors; the central handler asks
+:func:`describe_error` for the text. Nothing here ever includes a token.
+"""
+
+from __future__ import annotations
+
+from bot.ctapi.errors import (
+    BadRequest,
+    ChastityTrackerError,
+    Forbidden,
+    InvalidRequest,
+    MalformedResponse,
+    MethodNotAllowed,
+    NotFound,
+    NotSent,
+    OutcomeUnknown,
+    RateLimited,
+    ServerError,
+    Unauthorized,
+)
+
+
+class UserError(Exception):
+    """A problem the member can fix; its message is shown as it is."""
+
+
+class NotConnected(UserError):
+    def __init__(self) -> None:
+        super().__init__(
+            "You have not connected a Chastity Tracker account yet. "
+            "Use `/account connect` with an API token from your Chastity Tracker profile page."
+        )
+
+
+RECONNECT_HINT = (
+    "Create a new API token on your Chastity Tracker profile page, then run "
+    "`/account connect` again."
+)
+UNKNOWN_OUTCOME = (
+    "Chastity Tracker did not answer in time. Your action **may or may not** have "
+    "happened: check your session's history on Chastity Tracker (or `/history`) "
+    "before trying again."
+)
+
+
+def describe_error(error: BaseException) -> str | None:
+    """The member-facing text for a known error, or None for an unexpected one."""
+    if isinstance(error, UserError):
+        return str(error)
+    if isinstance(error, ChastityTrackerError):
+        return describe_api_error(error)
+    return None
+
+
+def describe_api_error(error: ChastityTrackerError) -> str:
+    # Order matters: RateLimited is an APIError subclass, checked before the generic ones.
+    match error:
+        case InvalidRequest():
+            return f"That request is not valid: {error}. Nothing was sent."
+        case RateLimited():
+            return "Chastity Tracker is busy right now. Nothing was played; try again in a minute."
+        case BadRequest():
+            text = error.message or "it refused the request"
+            hint = (
+                " You can play or vote again once the wait is over."
+                if error.is_cooldown
+                else " Check the options you gave and try again."
+            )
+            return f"Chastity Tracker says: {text}.{hint}"
+        case Unauthorized():
+            return (
+                "Chastity Tracker refused your API token: it was revoked or regenerated. "
+                + RECONNECT_HINT
+            )
+        case Forbidden():
+            return (
+                "Chastity Tracker did not allow that. Without `as_dom` you can only play on "
+                "your own session; with `as_dom:true` you must be the dom of the session's "
+                "owner (an active dom link on Chastity Tracker)."
+            )
+        case NotFound():
+            return (
+                "Chastity Tracker found no such session or link. Check the session number "
+                "or the link token."
+            )
+        case ServerError() | MalformedResponse() | MethodNotAllowed():
+            return (
+                "Chastity Tracker failed to give a usable answer. Check your session's "
+                "history on Chastity Tracker before trying again."
+            )
+        case NotSent():
+            return "Chastity Tracker could not be reached. Nothing was sent; try again shortly."
+        case OutcomeUnknown():
+            return UNKNOWN_OUTCOME
+    return "Chastity Tracker returned an unexpected error. Try again later."

@@ -1,0 +1,115 @@
+from datetime import UTC, datetime
+
+import pytest
+
+from bot.ctapi.models import Choice, DiceResult, LinkResult, LuckResult
+from bot.embeds import Actor, format_duration, result_embed
+from bot.embeds.results import COLOUR_ADDED, COLOUR_PENALTY, COLOUR_REMOVED
+
+END = datetime(2026, 2, 10, tzinfo=UTC)
+
+
+def fields(embed) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    return {f.name: f.value for f in embed.fields}
+
+
+@pytest.mark.parametrize(
+    ("seconds", "text"),
+    [
+        (0, "0 s"),
+        (45, "45 s"),
+        (125, "2 min 5 s"),
+        (7500, "2 h 5 min"),
+        (7501, "2 h 5 min"),
+        (90061, "1 d 1 h 1 min"),
+        (-3600, "1 h"),
+    ],
+)
+def test_format_duration(seconds: int, text: str) -> None:
+    assert format_duration(seconds) == text
+
+
+def test_dice_embed_shows_dice_ops_and_calc() -> None:
+    result = DiceResult.parse(
+        {
+            "game": "dice",
+            "operation": "SUB",
+            "time": 7200,
+            "sum": 7,
+            "dices": [6, 1, 2],
+            "dicesops": ["", "s", ""],
+            "calc": "+6-1+2",
+            "multiplier": 1.11,
+            "seconds": 7200,
+            "dom": 0,
+            "scheduledend_utc": "2026-02-10 00:00:00",
+            "session": 123,
+        }
+    )
+    embed = result_embed(result, actor=Actor.OWNER)
+    shown = fields(embed)
+    assert "DICE" in embed.title
+    assert "owner" in embed.title
+    assert embed.colour == COLOUR_REMOVED
+    assert shown["Result"] == "Time removed"
+    assert shown["Amount"] == "2 h"
+    assert shown["Multiplier"] == "×1.11"
+    unix = int(END.timestamp())
+    assert f"<t:{unix}:F>" in shown["New scheduled end"]
+    assert f"<t:{unix}:R>" in shown["New scheduled end"]
+    assert shown["Session"] == "#123"
+    assert "−1" in shown["Dice"]
+    assert "+6" in shown["Dice"]
+    assert "+6-1+2" in shown["Calculation"]
+
+
+def test_luck_by_dom_adds_time_in_the_added_colour() -> None:
+    result = LuckResult.parse(
+        {
+            "game": "luck",
+            "operation": "ADD",
+            "time": 86400,
+            "int": 1,
+            "multiplier": 1.22,
+            "seconds": 86400,
+            "dom": 1,
+            "scheduledend_utc": "2026-02-11 00:00:00",
+            "session": 5,
+        }
+    )
+    embed = result_embed(result, actor=Actor.DOM)
+    assert "dom" in embed.title
+    assert embed.colour == COLOUR_ADDED
+    assert fields(embed)["Amount"] == "1 d"
+
+
+def link(penalty: int | None) -> LinkResult:
+    return LinkResult.parse(
+        {
+            "game": "link",
+            "operation": "ADD",
+            "multiplier": 1.37,
+            "time": 3600,
+            "unit": "hour",
+            "int": 1,
+            "seconds": 3600,
+            "dom": 0,
+            "scheduledend_utc": "2026-02-10 00:00:00",
+            "session": 123,
+            "penalty": penalty,
+        }
+    )
+
+
+def test_link_vote_shows_choice() -> None:
+    embed = result_embed(link(None), actor=Actor.VOTER, choice=Choice.RAND, lock_name="Kitty")
+    assert fields(embed)["Vote"] == "Random"
+    assert "Kitty" in embed.title
+    assert "Penalty" not in embed.title
+
+
+def test_penalty_is_unmistakable() -> None:
+    embed = result_embed(link(1), actor=Actor.VOTER, choice=Choice.SUB)
+    assert embed.title.startswith("Penalty")
+    assert embed.colour == COLOUR_PENALTY
+    assert "maximum multiplier" in (embed.description or "")
