@@ -1,0 +1,120 @@
+"""The engine and its connection rules, shared by every repository.
+
+SQLite gets WAL mode (readers never wait for the writer), enforced foreign keys
+and a busy timeout. Its Python driver would otherwise decide on its own when
+to BEGIN (never before DDL or SELECT), so it is told not to, and BEGIN is
+emitted here: plain for reads, IMMEDIATE for writes, so a write transaction
+takes the write lock up front and waits for it instead of failing midway with
+"database is locked".
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Mapping, Sequence
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any, Final
+
+from sqlalchemy import Table, event
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.engine.interfaces import DBAPIConnection
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+from sqlalchemy.pool import ConnectionPoolEntry
+from sqlalchemy.sql.dml import Insert
+
+SQLITE_BUSY_TIMEOUT_MS: Final = 15_000
+_WRITE_OPTION: Final = "ct_write_transaction"
+
+
+class Database:
+    """An engine plus the two ways repositories use it: ``read()`` and ``write()``."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+        self.dialect: Final = engine.dialect.name
+
+    def __repr__(self) -> str:
+        return f"Database({self.url_for_display!r})"
+
+    @property
+    def url_for_display(self) -> str:
+        """The URL with any password masked, for messages and logs."""
+        return self.engine.url.render_as_string(hide_password=True)
+
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[AsyncConnection]:
+        async with self.engine.connect() as conn:
+            yield conn
+
+    @asynccontextmanager
+    async def write(self) -> AsyncIterator[AsyncConnection]:
+        """A transaction committed when the block ends, rolled back if it raises."""
+        async with self.engine.connect() as plain:
+            conn = await plain.execution_options(**{_WRITE_OPTION: True})
+            async with conn.begin():
+                yield conn
+
+    def upsert(
+        self,
+        table: Table,
+        values: Mapping[str, Any],
+        *,
+        key: Sequence[str],
+        update: Sequence[str],
+    ) -> Insert:
+        """INSERT ... ON CONFLICT (key) DO UPDATE: one atomic statement on both databases."""
+        dialect_insert = postgresql.insert if self.dialect == "postgresql" else sqlite.insert
+        statement = dialect_insert(table).values(**values)
+        return statement.on_conflict_do_update(
+            index_elements=list(key),
+            set_={name: statement.excluded[name] for name in update},
+        )
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()
+
+
+def create_database(url: str, *, search_path: str | None = None) -> Database:
+    """Build the engine for ``url`` (``sqlite+aiosqlite://`` or ``postgresql+asyncpg://``).
+
+    ``search_path`` (PostgreSQL only) selects the schema every connection uses;
+    tests use it to give each test its own schema.
+    """
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        database = parsed.database or ""
+        if database and database != ":memory:" and not database.startswith("file:"):
+            Path(database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_async_engine(parsed)
+        _configure_sqlite(engine)
+        return Database(engine)
+    connect_args: dict[str, Any] = {}
+    if search_path is not None:
+        connect_args["server_settings"] = {"search_path": search_path}
+    # pool_pre_ping: a PostgreSQL restart must not surface as a failed command.
+    engine = create_async_engine(parsed, connect_args=connect_args, pool_pre_ping=True)
+    return Database(engine)
+
+
+def _configure_sqlite(engine: AsyncEngine) -> None:
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_connection: DBAPIConnection, _record: ConnectionPoolEntry) -> None:
+        # Stop the driver from issuing BEGIN itself; _on_begin does it instead.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        try:
+            # busy_timeout first: switching to WAL may have to wait for another process.
+            cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+            cursor.execute("PRAGMA journal_mode = WAL")
+            cursor.execute("PRAGMA synchronous = NORMAL")
+            cursor.execute("PRAGMA foreign_keys = ON")
+        finally:
+            cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        if conn.get_execution_options().get(_WRITE_OPTION):
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        else:
+            conn.exec_driver_sql("BEGIN")

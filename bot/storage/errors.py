@@ -1,0 +1,16 @@
+"""Errors the storage layer raises for callers to handle."""
+
+from __future__ import annotations
+
+
+class StorageError(Exception):
+    """The database could not be opened or migrated."""
+
+
+class DuplicateLockName(StorageError):
+    """A lock with this name (compared case-insensitively) already exists on the guild."""
+
+    def __init__(self, guild_id: int, name: str) -> None:
+        self.guild_id = guild_id
+        self.name = name
+        super().__init__(f"a lock named {name!r} already exists on this server")

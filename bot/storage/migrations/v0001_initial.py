@@ -1,0 +1,151 @@
+"""0001: the first schema.
+
+A migration is a frozen snapshot: it defines its own tables instead of importing
+bot.storage.schema, so later schema changes never alter what it creates.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Column,
+    Connection,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+    false,
+)
+
+from bot.storage.types import UtcDateTime
+
+# SQLite only auto-assigns ids to a column declared exactly INTEGER PRIMARY KEY.
+RowId: Final = BigInteger().with_variant(Integer(), "sqlite")
+
+CHOICES: Final = ("add", "sub", "rand")
+POLL_STATUSES: Final = ("open", "closing", "closed", "in_doubt")
+LEDGER_STATUSES: Final = ("pending", "ok", "refused", "unknown", "error")
+
+
+def _one_of(column: str, values: tuple[str, ...], name: str) -> CheckConstraint:
+    allowed = ", ".join(f"'{value}'" for value in values)
+    return CheckConstraint(f"{column} IN ({allowed})", name=name)
+
+
+metadata = MetaData()  # this migration's own, see the module docstring
+
+meta = Table(
+    "meta",
+    metadata,
+    Column("key", String(100), primary_key=True),
+    Column("value", Text, nullable=False),
+)
+
+accounts = Table(
+    "accounts",
+    metadata,
+    Column("user_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("token_ciphertext", LargeBinary, nullable=False),
+    Column("nick", String(255), nullable=False),
+    Column("connected_at", UtcDateTime, nullable=False),
+    Column("needs_reconnect", Boolean, nullable=False, server_default=false()),
+)
+
+locks = Table(
+    "locks",
+    metadata,
+    Column("id", RowId, primary_key=True, autoincrement=True),
+    Column("guild_id", BigInteger, nullable=False),
+    Column("name", String(32), nullable=False),
+    Column("name_key", String(128), nullable=False),
+    Column("token_ciphertext", LargeBinary, nullable=False),
+    Column("owner_id", BigInteger, nullable=True),
+    Column("allow_anonymous", Boolean, nullable=False),
+    Column("created_by", BigInteger, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Index("uq_locks_guild_name_key", "guild_id", "name_key", unique=True),
+    sqlite_autoincrement=True,
+)
+
+panels = Table(
+    "panels",
+    metadata,
+    Column("id", RowId, primary_key=True, autoincrement=True),
+    Column("guild_id", BigInteger, nullable=False),
+    Column("channel_id", BigInteger, nullable=False),
+    Column("message_id", BigInteger, nullable=True),
+    Column("lock_id", RowId, ForeignKey("locks.id", ondelete="CASCADE"), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("last_result_json", Text, nullable=True),
+    Column("last_result_at", UtcDateTime, nullable=True),
+    Index("ix_panels_lock_id", "lock_id"),
+    sqlite_autoincrement=True,
+)
+
+polls = Table(
+    "polls",
+    metadata,
+    Column("id", RowId, primary_key=True, autoincrement=True),
+    Column("guild_id", BigInteger, nullable=False),
+    Column("channel_id", BigInteger, nullable=False),
+    Column("message_id", BigInteger, nullable=True),
+    Column("lock_id", RowId, ForeignKey("locks.id", ondelete="SET NULL"), nullable=True),
+    Column("created_by", BigInteger, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("ends_at", UtcDateTime, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("winning_choice", String(8), nullable=True),
+    Column("closing_at", UtcDateTime, nullable=True),
+    Column("closed_at", UtcDateTime, nullable=True),
+    Column("outcome", String(32), nullable=True),
+    Column("result_json", Text, nullable=True),
+    _one_of("status", POLL_STATUSES, "ck_polls_status"),
+    _one_of("winning_choice", CHOICES, "ck_polls_winning_choice"),
+    Index("ix_polls_status_ends_at", "status", "ends_at"),
+    Index("ix_polls_lock_id", "lock_id"),
+    sqlite_autoincrement=True,
+)
+
+poll_choices = Table(
+    "poll_choices",
+    metadata,
+    Column("poll_id", RowId, ForeignKey("polls.id", ondelete="CASCADE"), primary_key=True),
+    Column("user_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("choice", String(8), nullable=False),
+    Column("chosen_at", UtcDateTime, nullable=False),
+    _one_of("choice", CHOICES, "ck_poll_choices_choice"),
+)
+
+ledger = Table(
+    "ledger",
+    metadata,
+    Column("id", RowId, primary_key=True, autoincrement=True),
+    Column("user_id", BigInteger, nullable=False),
+    Column("guild_id", BigInteger, nullable=True),
+    Column("game", String(16), nullable=False),
+    Column("dom", Boolean, nullable=False),
+    Column("session", BigInteger, nullable=True),
+    Column("lock_id", RowId, nullable=True),
+    Column("choice", String(8), nullable=True),
+    Column("logged", Boolean, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("detail_json", Text, nullable=True),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("finished_at", UtcDateTime, nullable=True),
+    _one_of("status", LEDGER_STATUSES, "ck_ledger_status"),
+    _one_of("choice", CHOICES, "ck_ledger_choice"),
+    Index("ix_ledger_user_id_id", "user_id", "id"),
+    sqlite_autoincrement=True,
+)
+
+
+def upgrade(conn: Connection) -> None:
+    metadata.create_all(conn, checkfirst=False)
