@@ -1,0 +1,179 @@
+"""Injected failures: the ways the real service or the network can let a client down.
+
+``after_apply`` says whether the request's normal work (for games.php: the
+play, committed with its history row) happens before the fault. With
+``delay``, ``hang`` and ``drop_connection`` it models "the request reached the
+server and the answer was lost"; every other fault accepts it too (a 500 after
+the commit, say). Without it, nothing is applied, except that a ``delay``
+without it applies after the wait, unless the client gave up first.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from http import HTTPStatus
+from typing import Literal
+
+from aiohttp import web
+
+from tests.fakes.ct_api.envelope import error_body, json_response
+
+FaultKind = Literal[
+    "delay",
+    "hang",
+    "html_500",
+    "malformed_json",
+    "no_envelope",
+    "drop_connection",
+    "rate_limited",
+    "status",
+]
+_WITHOUT_ARGUMENTS: tuple[FaultKind, ...] = (
+    "hang",
+    "html_500",
+    "malformed_json",
+    "no_envelope",
+    "drop_connection",
+)
+
+HTML_500_PAGE = (
+    "<!DOCTYPE html>\n<html><head><title>500 Internal Server Error</title></head>\n"
+    "<body><h1>Internal Server Error</h1><p>The server encountered an internal error "
+    "and was unable to complete your request.</p></body></html>\n"
+)
+# A 200 whose JSON stops half-way, as when a PHP process dies mid-output.
+MALFORMED_JSON = '{"ok":true,"data":{"game":"dice","operation":"ADD","seconds":36'
+# A 200 with JSON that is not the v2 envelope (no ok / data / meta).
+NO_ENVELOPE = {"game": "dice", "operation": "ADD", "seconds": 3600, "session": 100}
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+@dataclass(frozen=True)
+class Fault:
+    kind: FaultKind
+    seconds: float = 0.0
+    retry_after: int = 0
+    status_code: int = 500
+    after_apply: bool = False
+
+    @classmethod
+    def delay(cls, seconds: float, *, after_apply: bool = False) -> Fault:
+        """Wait ``seconds``, then answer normally."""
+        return cls("delay", seconds=seconds, after_apply=after_apply)
+
+    @classmethod
+    def hang(cls, *, after_apply: bool = False) -> Fault:
+        """Never answer (until the client leaves or the fake stops)."""
+        return cls("hang", after_apply=after_apply)
+
+    @classmethod
+    def drop_connection(cls, *, after_apply: bool = False) -> Fault:
+        """Close the socket without sending a response."""
+        return cls("drop_connection", after_apply=after_apply)
+
+    @classmethod
+    def html_500(cls, *, after_apply: bool = False) -> Fault:
+        return cls("html_500", after_apply=after_apply)
+
+    @classmethod
+    def malformed_json(cls, *, after_apply: bool = False) -> Fault:
+        return cls("malformed_json", after_apply=after_apply)
+
+    @classmethod
+    def no_envelope(cls, *, after_apply: bool = False) -> Fault:
+        return cls("no_envelope", after_apply=after_apply)
+
+    @classmethod
+    def rate_limited(cls, retry_after: int = 30, *, after_apply: bool = False) -> Fault:
+        """429 with a ``Retry-After`` header (seconds)."""
+        return cls("rate_limited", retry_after=retry_after, after_apply=after_apply)
+
+    @classmethod
+    def status(cls, code: int, *, after_apply: bool = False) -> Fault:
+        """Answer ``code`` with an error envelope."""
+        return cls("status", status_code=code, after_apply=after_apply)
+
+    @classmethod
+    def named(cls, name: str) -> Fault:
+        """A fault that takes no argument, by name ("hang", "html_500", ...)."""
+        for kind in _WITHOUT_ARGUMENTS:
+            if kind == name:
+                return cls(kind)
+        raise ValueError(f"unknown fault {name!r}; faults by name: {', '.join(_WITHOUT_ARGUMENTS)}")
+
+
+@dataclass
+class _Pending:
+    fault: Fault
+    remaining: int | None
+
+
+class FaultQueue:
+    """Faults waiting per path, used first-in first-out, each for ``times`` requests."""
+
+    def __init__(self) -> None:
+        self._pending: dict[str, list[_Pending]] = {}
+
+    def add(self, fault: Fault, path: str, times: int | None) -> None:
+        if times is not None and times < 1:
+            raise ValueError("times is a positive count, or None for every request")
+        self._pending.setdefault(path, []).append(_Pending(fault, times))
+
+    def take(self, path: str) -> Fault | None:
+        queue = self._pending.get(path)
+        if not queue:
+            return None
+        entry = queue[0]
+        if entry.remaining is not None:
+            entry.remaining -= 1
+            if entry.remaining == 0:
+                queue.pop(0)
+        return entry.fault
+
+    def clear(self) -> None:
+        self._pending.clear()
+
+
+async def answer_with_fault(
+    fault: Fault, request: web.Request, handler: Handler, stopping: asyncio.Event
+) -> web.StreamResponse:
+    normal = await handler(request) if fault.after_apply else None
+    if fault.kind == "delay":
+        await asyncio.sleep(fault.seconds)
+        return normal if normal is not None else await handler(request)
+    if fault.kind == "hang":
+        await stopping.wait()
+        return _drop(request)
+    if fault.kind == "drop_connection":
+        return _drop(request)
+    if fault.kind == "html_500":
+        return web.Response(status=500, text=HTML_500_PAGE, content_type="text/html")
+    if fault.kind == "malformed_json":
+        return web.Response(status=200, text=MALFORMED_JSON, content_type="application/json")
+    if fault.kind == "no_envelope":
+        return json_response(NO_ENVELOPE)
+    if fault.kind == "rate_limited":
+        return json_response(
+            error_body("RATE_LIMITED", "Too many requests: slow down."),
+            status=429,
+            headers={"Retry-After": str(fault.retry_after)},
+        )
+    phrase = _phrase(fault.status_code)
+    return json_response(error_body(f"HTTP_{fault.status_code}", phrase), status=fault.status_code)
+
+
+def _phrase(code: int) -> str:
+    try:
+        return HTTPStatus(code).phrase
+    except ValueError:
+        return "Error"
+
+
+def _drop(request: web.Request) -> web.StreamResponse:
+    """Close the connection with nothing sent; the response returned is never written."""
+    if request.transport is not None:
+        request.transport.close()
+    return web.Response(status=499)
