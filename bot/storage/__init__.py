@@ -11,14 +11,33 @@ from typing import Self
 
 from sqlalchemy.exc import DBAPIError
 
+from bot.storage.accounts import Account, AccountRepository
 from bot.storage.database import Database, create_database
 from bot.storage.errors import DuplicateLockName, StorageError
+from bot.storage.ledger import LedgerEntry, LedgerRepository, LedgerStatus, Outcome
+from bot.storage.locks import Lock, LockRepository
 from bot.storage.meta import MetaRepository
 from bot.storage.migrations import apply_migrations
+from bot.storage.panels import Panel, PanelRepository
+from bot.storage.polls import Choice, Poll, PollRepository, PollStatus
 
 __all__ = [
+    "Account",
+    "AccountRepository",
+    "Choice",
     "DuplicateLockName",
+    "LedgerEntry",
+    "LedgerRepository",
+    "LedgerStatus",
+    "Lock",
+    "LockRepository",
     "MetaRepository",
+    "Outcome",
+    "Panel",
+    "PanelRepository",
+    "Poll",
+    "PollRepository",
+    "PollStatus",
     "Storage",
     "StorageError",
 ]
@@ -28,6 +47,11 @@ class Storage:
     def __init__(self, database: Database) -> None:
         self._database = database
         self.meta = MetaRepository(database)
+        self.accounts = AccountRepository(database)
+        self.locks = LockRepository(database)
+        self.panels = PanelRepository(database)
+        self.polls = PollRepository(database)
+        self.ledger = LedgerRepository(database)
 
     def __repr__(self) -> str:
         return f"Storage({self._database!r})"

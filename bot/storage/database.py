@@ -13,15 +13,18 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, TypeAlias
 
-from sqlalchemy import Table, event
+from sqlalchemy import Row, Table, event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.pool import ConnectionPoolEntry
 from sqlalchemy.sql.dml import Insert
+
+# A result row of any shape; repositories turn it into their own dataclass at once.
+AnyRow: TypeAlias = Row[*tuple[Any, ...]]
 
 SQLITE_BUSY_TIMEOUT_MS: Final = 15_000
 _WRITE_OPTION: Final = "ct_write_transaction"

@@ -1,0 +1,232 @@
+"""Community polls: members pick a choice, the bot casts one anonymous vote at the end.
+
+Closing is two-phase so a restart can never cast twice: ``begin_close`` moves
+open -> closing and records the winning choice BEFORE the vote is sent;
+``finish_close`` moves closing -> closed with the outcome afterwards. A poll
+still ``closing`` at start may or may not have reached Chastity Tracker, so it
+becomes ``in_doubt`` (reported, never re-cast).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Final, Literal
+
+from sqlalchemy import Select, func, insert, select, update
+
+from bot.storage.database import AnyRow, Database
+from bot.storage.schema import CHOICES, poll_choices, polls
+
+Choice = Literal["add", "sub", "rand"]
+PollStatus = Literal["open", "closing", "closed", "in_doubt"]
+
+
+@dataclass(frozen=True, slots=True)
+class Poll:
+    id: int
+    guild_id: int
+    channel_id: int
+    message_id: int | None  # None until the message has been posted
+    lock_id: int | None  # None once the lock was removed
+    created_by: int
+    created_at: datetime
+    ends_at: datetime
+    status: PollStatus
+    winning_choice: Choice | None
+    closing_at: datetime | None
+    closed_at: datetime | None
+    outcome: str | None
+    result_json: str | None
+
+
+_COLUMNS: Final = (
+    polls.c.id,
+    polls.c.guild_id,
+    polls.c.channel_id,
+    polls.c.message_id,
+    polls.c.lock_id,
+    polls.c.created_by,
+    polls.c.created_at,
+    polls.c.ends_at,
+    polls.c.status,
+    polls.c.winning_choice,
+    polls.c.closing_at,
+    polls.c.closed_at,
+    polls.c.outcome,
+    polls.c.result_json,
+)
+
+
+def _poll(row: AnyRow) -> Poll:
+    return Poll(
+        id=row.id,
+        guild_id=row.guild_id,
+        channel_id=row.channel_id,
+        message_id=row.message_id,
+        lock_id=row.lock_id,
+        created_by=row.created_by,
+        created_at=row.created_at,
+        ends_at=row.ends_at,
+        status=row.status,
+        winning_choice=row.winning_choice,
+        closing_at=row.closing_at,
+        closed_at=row.closed_at,
+        outcome=row.outcome,
+        result_json=row.result_json,
+    )
+
+
+def _check_choice(choice: str) -> None:
+    if choice not in CHOICES:
+        raise ValueError(f"choice must be one of {', '.join(CHOICES)}, not {choice!r}")
+
+
+class PollRepository:
+    def __init__(self, database: Database) -> None:
+        self._db = database
+
+    async def create(  # noqa: PLR0917 - positional order is the documented interface
+        self,
+        guild_id: int,
+        channel_id: int,
+        lock_id: int,
+        created_by: int,
+        ends_at: datetime,
+        now: datetime,
+    ) -> Poll:
+        statement = (
+            insert(polls)
+            .values(
+                guild_id=guild_id,
+                channel_id=channel_id,
+                lock_id=lock_id,
+                created_by=created_by,
+                created_at=now,
+                ends_at=ends_at,
+                status="open",
+            )
+            .returning(*_COLUMNS)
+        )
+        async with self._db.write() as conn:
+            row = (await conn.execute(statement)).one()
+        return _poll(row)
+
+    async def set_message(self, poll_id: int, message_id: int) -> None:
+        async with self._db.write() as conn:
+            await conn.execute(
+                update(polls).where(polls.c.id == poll_id).values(message_id=message_id)
+            )
+
+    async def get(self, poll_id: int) -> Poll | None:
+        async with self._db.read() as conn:
+            row = (await conn.execute(select(*_COLUMNS).where(polls.c.id == poll_id))).one_or_none()
+        return None if row is None else _poll(row)
+
+    async def set_choice(
+        self, poll_id: int, user_id: int, choice: Choice, now: datetime | None = None
+    ) -> bool:
+        """Set (or change) the member's choice while the poll is open.
+
+        One atomic upsert, so concurrent clicks by one member leave one row.
+        False when the poll is no longer open (the choice was not recorded).
+        """
+        _check_choice(choice)
+        chosen_at = now if now is not None else datetime.now(UTC)
+        statement = self._db.upsert(
+            poll_choices,
+            {"poll_id": poll_id, "user_id": user_id, "choice": choice, "chosen_at": chosen_at},
+            key=["poll_id", "user_id"],
+            update=["choice", "chosen_at"],
+        )
+        async with self._db.write() as conn:
+            # Checked inside the write transaction: SQLite's write lock, or the shared
+            # row lock on PostgreSQL, keeps begin_close from slipping in between, while
+            # members choosing at the same time do not wait for each other.
+            status = await conn.scalar(
+                select(polls.c.status).where(polls.c.id == poll_id).with_for_update(read=True)
+            )
+            if status != "open":
+                return False
+            await conn.execute(statement)
+        return True
+
+    async def tally(self, poll_id: int) -> dict[str, int]:
+        """Members per choice; every choice is present, zero when nobody picked it."""
+        query = (
+            select(poll_choices.c.choice, func.count())
+            .where(poll_choices.c.poll_id == poll_id)
+            .group_by(poll_choices.c.choice)
+        )
+        counts = dict.fromkeys(CHOICES, 0)
+        async with self._db.read() as conn:
+            for choice, count in (await conn.execute(query)).all():
+                counts[choice] = count
+        return counts
+
+    async def list_open(self) -> list[Poll]:
+        """Open polls, the one ending first first."""
+        return await self._with_status("open")
+
+    async def list_closing(self) -> list[Poll]:
+        """Polls whose vote may have been sent but whose outcome was not recorded."""
+        return await self._with_status("closing")
+
+    async def begin_close(self, poll_id: int, winning_choice: Choice | None, now: datetime) -> bool:
+        """open -> closing, recording the choice about to be cast (None: nothing to cast).
+
+        Atomic compare-and-set: of several concurrent callers exactly one gets True,
+        and only that one may send the vote. False if the poll was not open.
+        """
+        if winning_choice is not None:
+            _check_choice(winning_choice)
+        async with self._db.write() as conn:
+            result = await conn.execute(
+                update(polls)
+                .where(polls.c.id == poll_id, polls.c.status == "open")
+                .values(status="closing", winning_choice=winning_choice, closing_at=now)
+            )
+        return result.rowcount == 1
+
+    async def finish_close(
+        self, poll_id: int, outcome: str, result_json: str | None, now: datetime
+    ) -> bool:
+        """closing -> closed with what happened; False if the poll was not closing."""
+        async with self._db.write() as conn:
+            result = await conn.execute(
+                update(polls)
+                .where(polls.c.id == poll_id, polls.c.status == "closing")
+                .values(status="closed", outcome=outcome, result_json=result_json, closed_at=now)
+            )
+        return result.rowcount == 1
+
+    async def mark_in_doubt(self, poll_id: int, now: datetime) -> bool:
+        """closing -> in_doubt: found at start, the vote may or may not have been cast.
+        It is never cast again. False if the poll was not closing."""
+        async with self._db.write() as conn:
+            result = await conn.execute(
+                update(polls)
+                .where(polls.c.id == poll_id, polls.c.status == "closing")
+                .values(status="in_doubt", closed_at=now)
+            )
+        return result.rowcount == 1
+
+    async def open_for_lock(self, lock_id: int) -> list[Poll]:
+        """Open or closing polls on a lock (to warn before the lock is removed)."""
+        query = (
+            select(*_COLUMNS)
+            .where(polls.c.lock_id == lock_id, polls.c.status.in_(("open", "closing")))
+            .order_by(polls.c.ends_at, polls.c.id)
+        )
+        return await self._many(query)
+
+    async def _with_status(self, status: PollStatus) -> list[Poll]:
+        query = (
+            select(*_COLUMNS).where(polls.c.status == status).order_by(polls.c.ends_at, polls.c.id)
+        )
+        return await self._many(query)
+
+    async def _many(self, query: Select[Any]) -> list[Poll]:
+        async with self._db.read() as conn:
+            rows = (await conn.execute(query)).all()
+        return [_poll(row) for row in rows]
