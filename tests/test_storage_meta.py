@@ -1,5 +1,5 @@
 from bot.storage import Storage
-from tests.fixtures.storage import StorageOpener
+from tests.fixtures.storage import DatabaseTarget
 
 
 async def test_missing_key_reads_as_none(storage: Storage) -> None:
@@ -14,11 +14,11 @@ async def test_set_then_overwrite(storage: Storage) -> None:
     assert await storage.meta.get("other") == "x"
 
 
-async def test_values_survive_reopening(storage_opener: StorageOpener) -> None:
-    first = await storage_opener()
+async def test_values_survive_reopening(database_target: DatabaseTarget) -> None:
+    first = await database_target.open()
     await first.meta.set("command_hash", "abc")
     await first.close()
-    second = await storage_opener()
+    second = await database_target.open()
     try:
         assert await second.meta.get("command_hash") == "abc"
     finally:
