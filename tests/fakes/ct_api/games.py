@@ -33,6 +33,7 @@ a strict PHP backend comparing with ``===`` would.
 from __future__ import annotations
 
 import json
+import math
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -166,9 +167,9 @@ class Outcome:
         return self.multiplier / 100
 
 
-def describe_wait(seconds: int) -> str:
+def describe_wait(seconds: float) -> str:
     """A short human duration for cooldown messages ("23 h 59 min")."""
-    seconds = max(seconds, 1)
+    seconds = max(math.ceil(seconds), 1)
     days, rest = divmod(seconds, 86400)
     hours, rest = divmod(rest, 3600)
     minutes, secs = divmod(rest, 60)
@@ -267,7 +268,7 @@ class GamesEndpoint:
             return
         ready = lastuse + timedelta(seconds=cooldown)
         if now < ready:
-            wait = describe_wait(int((ready - now).total_seconds()))
+            wait = describe_wait((ready - now).total_seconds())
             raise ApiError(
                 400, COOLDOWN, f"{game.upper()} was played recently: you can play again in {wait}."
             )
@@ -282,7 +283,7 @@ class GamesEndpoint:
             raise ApiError(400, COOLDOWN, "You have already voted on this lock.")
         ready = previous.happened + timedelta(seconds=VOTE_WINDOW_SECONDS)
         if now < ready:
-            wait = describe_wait(int((ready - now).total_seconds()))
+            wait = describe_wait((ready - now).total_seconds())
             raise ApiError(400, COOLDOWN, f"You have already voted: you can vote again in {wait}.")
 
     def _last_vote(

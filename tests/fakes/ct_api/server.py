@@ -73,6 +73,9 @@ class FakeChastityTracker:
         self._port: int | None = None
         self._runner: web.AppRunner | None = None
         self._stopping = asyncio.Event()
+        self._in_flight = 0
+        self._idle = asyncio.Event()
+        self._idle.set()
         self.requests: list[RecordedRequest] = []
 
     # --- lifecycle --------------------------------------------------------------
@@ -119,6 +122,10 @@ class FakeChastityTracker:
         traceback: TracebackType | None,
     ) -> None:
         await self.stop()
+
+    async def wait_idle(self) -> None:
+        """Return once no request is being handled (a hung one counts until its client leaves)."""
+        await self._idle.wait()
 
     @property
     def port(self) -> int:
@@ -248,7 +255,14 @@ class FakeChastityTracker:
                 time=self.now,
             )
         )
-        return await handler(request)
+        self._in_flight += 1
+        self._idle.clear()
+        try:
+            return await handler(request)
+        finally:
+            self._in_flight -= 1
+            if self._in_flight == 0:
+                self._idle.set()
 
     @web.middleware
     async def _inject_faults(self, request: web.Request, handler: Handler) -> web.StreamResponse:
