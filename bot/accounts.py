@@ -1,0 +1,89 @@
+"""Connected accounts: check a member's API token, keep it encrypted, hand it out."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime
+
+from bot.ctapi import ChastityTrackerClient, Stats
+from bot.error_messages import RECONNECT_HINT, NotConnected, UserError
+from bot.secrets import Secret
+from bot.storage import Storage
+from bot.storage.accounts import Account
+from bot.vault import Vault, VaultError
+
+log = logging.getLogger(__name__)
+
+
+class NeedsReconnect(UserError):
+    def __init__(self) -> None:
+        super().__init__(
+            "Chastity Tracker refused your stored API token (revoked or regenerated). "
+            + RECONNECT_HINT
+        )
+
+
+class AccountService:
+    """The only code that turns a stored ciphertext back into a bearer token."""
+
+    def __init__(
+        self,
+        storage: Storage,
+        vault: Vault,
+        api: ChastityTrackerClient,
+        clock: Callable[[], datetime],
+    ) -> None:
+        self._storage = storage
+        self._vault = vault
+        self._api = api
+        self._clock = clock
+
+    async def connect(self, user_id: int, token: Secret) -> Stats:
+        """Check ``token`` with Chastity Tracker, then store it (replacing any old one).
+
+        API errors propagate unchanged and nothing is stored.
+        """
+        stats = await self._api.stats(token)
+        await self._storage.accounts.upsert(
+            user_id, self._vault.encrypt(token), stats.nick, self._clock()
+        )
+        log.info("member %d connected a Chastity Tracker account", user_id)
+        return stats
+
+    async def disconnect(self, user_id: int) -> bool:
+        removed = await self._storage.accounts.delete(user_id)
+        if removed:
+            log.info("member %d disconnected their account", user_id)
+        return removed
+
+    async def get(self, user_id: int) -> Account | None:
+        return await self._storage.accounts.get(user_id)
+
+    async def bearer(self, user_id: int) -> Secret:
+        """The member's token; raises a :class:`UserError` saying how to connect if unusable."""
+        token = await self.optional_bearer(user_id)
+        if token is None:
+            raise NotConnected()
+        return token
+
+    async def optional_bearer(self, user_id: int) -> Secret | None:
+        """The member's token, None if they never connected; raises if it needs renewing."""
+        account = await self._storage.accounts.get(user_id)
+        if account is None:
+            return None
+        if account.needs_reconnect:
+            raise NeedsReconnect()
+        try:
+            return self._vault.decrypt(account.token_ciphertext)
+        except VaultError:
+            log.error("stored token of member %d cannot be decrypted", user_id)
+            raise UserError(
+                "Your stored API token can no longer be read by the bot. "
+                "Run `/account connect` again."
+            ) from None
+
+    async def token_refused(self, user_id: int) -> None:
+        """Chastity Tracker answered 401 for the stored token: ask for a reconnect."""
+        await self._storage.accounts.mark_needs_reconnect(user_id)
+        log.info("stored token of member %d was refused; marked for reconnect", user_id)

@@ -1,0 +1,99 @@
+"""The play ledger: every play and vote is recorded before it is sent.
+
+The entry is written before the request and finished before any Discord reply,
+so a failed Discord message never loses what happened on Chastity Tracker.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import json
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, TypeVar
+
+from bot.ctapi import (
+    APIError,
+    ChastityTrackerError,
+    Choice,
+    Game,
+    InvalidRequest,
+    MalformedResponse,
+    OutcomeUnknown,
+    PlayResult,
+    ServerError,
+)
+from bot.storage import Storage
+from bot.storage.ledger import Outcome
+
+_R = TypeVar("_R", bound=PlayResult)
+
+
+@dataclass(frozen=True, slots=True)
+class Attempt:
+    user_id: int
+    guild_id: int | None
+    game: Game
+    dom: bool
+    session: int | None = None
+    lock_id: int | None = None
+    choice: Choice | None = None
+    logged: bool = True
+
+
+def outcome_of(error: ChastityTrackerError) -> Outcome:
+    """refused: the API said no; unknown: it may have happened; error: it failed."""
+    if isinstance(error, OutcomeUnknown | MalformedResponse):
+        return "unknown"
+    if isinstance(error, ServerError):
+        return "error"
+    if isinstance(error, APIError | InvalidRequest):
+        return "refused"
+    return "error"
+
+
+def result_detail(result: PlayResult) -> str:
+    data: dict[str, Any] = dataclasses.asdict(result)
+    return json.dumps(data, default=str, sort_keys=True)
+
+
+def error_detail(error: BaseException) -> str:
+    detail: dict[str, Any] = {"error": type(error).__name__}
+    if isinstance(error, APIError):
+        detail.update(status=error.status, code=error.code, message=error.message)
+    return json.dumps(detail, sort_keys=True)
+
+
+async def recorded(
+    storage: Storage,
+    clock: Callable[[], datetime],
+    attempt: Attempt,
+    send: Callable[[], Awaitable[_R]],
+) -> _R:
+    """Record ``attempt``, run ``send``, record its outcome; the result or error passes on."""
+    entry_id = await storage.ledger.start(
+        attempt.user_id,
+        attempt.guild_id,
+        attempt.game.value,
+        attempt.dom,
+        attempt.session,
+        attempt.lock_id,
+        attempt.choice.value if attempt.choice else None,
+        attempt.logged,
+        clock(),
+    )
+    try:
+        result = await send()
+    except ChastityTrackerError as error:
+        await storage.ledger.finish(entry_id, outcome_of(error), error_detail(error), clock())
+        raise
+    except asyncio.CancelledError:
+        # Cancelled mid-request: the request may have arrived. Record that, then stop.
+        await asyncio.shield(
+            storage.ledger.finish(entry_id, "unknown", error_detail(OutcomeUnknown()), clock())
+        )
+        raise
+    await storage.ledger.finish(entry_id, "ok", result_detail(result), clock())
+    return result
