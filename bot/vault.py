@@ -1,0 +1,260 @@
+"""Encryption at rest for bearer tokens and lock tokens.
+
+Keys come from TOKEN_ENCRYPTION_KEY (comma-separated Fernet keys: the first
+encrypts, all decrypt, so a key can be rotated without losing tokens). With
+SQLite and no key set, one is generated once into ``{DATA_DIR}/secret.key``
+(readable by the owner only) and reused.
+
+    python -m bot.vault generate-key   print a new key
+    python -m bot.vault reencrypt      re-encrypt every stored token with the first key
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import stat
+import sys
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Final, NoReturn
+
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+
+from bot.config import Settings, SettingsError, load_settings
+from bot.secrets import Secret
+from bot.storage import Storage, StorageError
+
+log = logging.getLogger(__name__)
+
+KEY_FILE_NAME: Final = "secret.key"
+_VARIABLE: Final = "TOKEN_ENCRYPTION_KEY"
+_GENERATE_HINT: Final = "generate one with `python -m bot.vault generate-key`"
+
+
+class VaultError(Exception):
+    """A stored token could not be decrypted with any configured key."""
+
+
+class Vault:
+    __slots__ = ("_key_count", "_multi", "_primary")
+
+    def __init__(self, keys: Sequence[Secret]) -> None:
+        """``keys``: Fernet keys, the first one encrypts. Raises SettingsError if one is
+        not a valid key (without showing it)."""
+        if not keys:
+            raise SettingsError(_VARIABLE, "has no key", _GENERATE_HINT)
+        fernets: list[Fernet] = []
+        for position, key in enumerate(keys, start=1):
+            try:
+                fernets.append(Fernet(key.reveal()))
+            except (ValueError, TypeError):
+                raise SettingsError(
+                    _VARIABLE,
+                    f"key {position} of {len(keys)} is not a valid Fernet key",
+                    f"{_GENERATE_HINT} (keys are comma-separated)",
+                ) from None
+        self._primary = fernets[0]
+        self._multi = MultiFernet(fernets)
+        self._key_count = len(fernets)
+
+    def __repr__(self) -> str:
+        return f"Vault(keys={self._key_count})"
+
+    def __reduce__(self) -> NoReturn:
+        raise TypeError("a Vault cannot be pickled")
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Vault:
+        """The keys from TOKEN_ENCRYPTION_KEY, or (SQLite only) the generated key file."""
+        if settings.token_encryption_keys:
+            return cls(settings.token_encryption_keys)
+        if not settings.uses_sqlite:
+            # load_settings refuses this already; a Settings built another way must too.
+            raise SettingsError(
+                _VARIABLE, "is required with PostgreSQL", f"{_GENERATE_HINT} and set it"
+            )
+        return cls([load_or_create_key_file(settings.data_dir / KEY_FILE_NAME)])
+
+    def encrypt(self, secret: Secret) -> bytes:
+        return self._multi.encrypt(secret.reveal().encode())
+
+    def decrypt(self, blob: bytes) -> Secret:
+        try:
+            return Secret(self._multi.decrypt(blob).decode())
+        except InvalidToken:
+            raise VaultError(_UNDECRYPTABLE) from None
+
+    def rotate(self, blob: bytes) -> bytes:
+        """``blob`` re-encrypted with the first key."""
+        try:
+            return self._multi.rotate(blob)
+        except InvalidToken:
+            raise VaultError(_UNDECRYPTABLE) from None
+
+    def is_current(self, blob: bytes) -> bool:
+        """True if ``blob`` is already encrypted with the first key."""
+        try:
+            self._primary.decrypt(blob)
+        except InvalidToken:
+            return False
+        return True
+
+
+_UNDECRYPTABLE: Final = (
+    "a stored token cannot be decrypted with any configured key "
+    f"({_VARIABLE} or {KEY_FILE_NAME} changed?); it must be connected or registered again"
+)
+
+
+def load_or_create_key_file(path: Path) -> Secret:
+    """Read the key at ``path``, generating it first if it does not exist.
+
+    The file is created with mode 0600 from the start (never chmod-ed later, so
+    it is never readable by others even for a moment), and appears complete:
+    it is written under a temporary name and hard-linked into place, so a second
+    process starting at the same time either creates it or reads the finished one.
+    """
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if not path.exists():
+            _create_key_file(path)
+        text = path.read_text(encoding="ascii").strip()
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else type(exc).__name__
+        raise SettingsError(
+            _VARIABLE,
+            f"is unset and the key file {path} cannot be used ({reason})",
+            f"make it readable by the bot's user, or set {_VARIABLE}",
+        ) from None
+    _warn_if_others_can_read(path)
+    key = Secret(text)
+    try:
+        Fernet(key.reveal())
+    except (ValueError, TypeError):
+        raise SettingsError(
+            _VARIABLE,
+            f"is unset and the key file {path} does not hold a valid key",
+            f"restore it from a backup, or set {_VARIABLE} "
+            "(tokens encrypted with a lost key must be connected again)",
+        ) from None
+    return key
+
+
+def _create_key_file(path: Path) -> None:
+    temporary = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
+    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(descriptor, "wb") as file:
+            file.write(Fernet.generate_key() + b"\n")
+            file.flush()
+            os.fsync(file.fileno())
+        try:
+            os.link(temporary, path)
+        except FileExistsError:
+            pass  # another process created it first; its key is the one to use
+        else:
+            log.info("generated a new token encryption key in %s", path)
+    finally:
+        temporary.unlink(missing_ok=True)
+
+
+def _warn_if_others_can_read(path: Path) -> None:
+    mode = path.stat().st_mode
+    if mode & (stat.S_IRWXG | stat.S_IRWXO):
+        log.warning("%s can be read by other users; restrict it with chmod 600", path)
+
+
+@dataclass(frozen=True, slots=True)
+class ReencryptReport:
+    accounts: int
+    locks: int
+    unreadable: int
+
+
+async def reencrypt_all(storage: Storage, vault: Vault) -> ReencryptReport:
+    """Re-encrypt every stored account token and lock token with the vault's first key."""
+    accounts = storage.accounts
+    locks = storage.locks
+    accounts_done, accounts_unreadable = await _reencrypt(
+        vault, accounts.iter_ciphertexts(), accounts.replace_ciphertext, "account"
+    )
+    locks_done, locks_unreadable = await _reencrypt(
+        vault, locks.iter_ciphertexts(), locks.replace_ciphertext, "lock"
+    )
+    return ReencryptReport(accounts_done, locks_done, accounts_unreadable + locks_unreadable)
+
+
+async def _reencrypt(
+    vault: Vault,
+    stored: AsyncIterator[tuple[int, bytes]],
+    replace: Callable[[int, bytes, bytes], Awaitable[bool]],
+    kind: str,
+) -> tuple[int, int]:
+    """(re-encrypted, undecryptable) counts for one table."""
+    reencrypted = unreadable = 0
+    async for row_id, blob in stored:
+        if vault.is_current(blob):
+            continue
+        try:
+            rotated = vault.rotate(blob)
+        except VaultError:
+            unreadable += 1
+            log.warning("the token of %s %s cannot be decrypted with any key", kind, row_id)
+            continue
+        # False when the row changed meanwhile (reconnected, removed): nothing to do.
+        if await replace(row_id, blob, rotated):
+            reencrypted += 1
+    return reencrypted, unreadable
+
+
+async def _reencrypt_database(settings: Settings, vault: Vault) -> ReencryptReport:
+    storage = await Storage.open(settings.database_url)
+    try:
+        return await reencrypt_all(storage, vault)
+    finally:
+        await storage.close()
+
+
+_USAGE: Final = """usage: python -m bot.vault COMMAND
+
+  generate-key   print a new key for TOKEN_ENCRYPTION_KEY
+  reencrypt      re-encrypt every stored token with the first key of
+                 TOKEN_ENCRYPTION_KEY (after putting a new key first and
+                 keeping the old ones after it); reads the bot's settings"""
+
+
+def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    if args == ["generate-key"]:
+        print(Fernet.generate_key().decode())
+        return 0
+    if args != ["reencrypt"]:
+        print(_USAGE, file=sys.stderr)
+        return 2
+    try:
+        settings = load_settings(environ)
+        vault = Vault.from_settings(settings)
+        report = asyncio.run(_reencrypt_database(settings, vault))
+    except (SettingsError, StorageError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    print(
+        f"re-encrypted {report.accounts} account token(s) and {report.locks} lock token(s) "
+        "with the first key"
+    )
+    if report.unreadable:
+        print(
+            f"{report.unreadable} token(s) could not be decrypted with any key and were left "
+            "as they were",
+            file=sys.stderr,
+        )
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
