@@ -1,0 +1,214 @@
+"""The bot object: what it holds, how it starts, and how it syncs its commands.
+
+Dependencies (API client, storage, token vault, clock) are built outside and
+handed to :func:`create_bot`, so tests build the very same bot with fakes.
+
+Cogs live one per module in the ``cogs`` package; each module has
+``async def setup(bot: ChastityBot)``. Modules whose name starts with ``_`` are
+helpers, not cogs.
+
+Buttons that must keep working after a restart are declared by the cog that
+owns them, and :meth:`ChastityBot.setup_hook` registers them once every cog is
+loaded:
+
+- ``dynamic_items``: a class attribute, a sequence of ``discord.ui.DynamicItem``
+  subclasses (buttons whose ``custom_id`` carries an id, e.g. a panel or poll).
+- ``persistent_views()``: an optional method returning ``discord.ui.View``
+  objects with ``timeout=None`` and an explicit ``custom_id`` on every item.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import pkgutil
+from collections.abc import Callable, Iterable, Sequence
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+import discord
+from discord.ext import commands
+
+import cogs
+from bot.config import Settings, SettingsError
+from bot.interaction_errors import handle_app_command_error
+
+if TYPE_CHECKING:
+    from bot.ctapi import ChastityTrackerClient
+    from bot.storage import Storage
+    from bot.vault import Vault
+
+log = logging.getLogger(__name__)
+
+Clock = Callable[[], datetime]
+"""Returns the current time as an aware UTC datetime."""
+
+COMMAND_SYNC_KEY = "command_sync_hash"
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def bot_intents() -> discord.Intents:
+    # Slash commands and buttons arrive as interactions whatever the intents;
+    # guilds keeps servers and channels cached (channel options resolve from it).
+    intents = discord.Intents.none()
+    intents.guilds = True
+    return intents
+
+
+def discover_extensions() -> list[str]:
+    """Every cog module, in name order; ``_private`` modules are helpers, not cogs."""
+    return sorted(
+        module.name
+        for module in pkgutil.iter_modules(cogs.__path__, prefix=f"{cogs.__name__}.")
+        if not module.name.rpartition(".")[2].startswith("_")
+    )
+
+
+class ChastityBot(commands.AutoShardedBot):
+    settings: Settings
+    api: ChastityTrackerClient
+    storage: Storage
+    vault: Vault
+    clock: Clock
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        api: ChastityTrackerClient,
+        storage: Storage,
+        vault: Vault,
+        clock: Clock,
+    ) -> None:
+        sharding: dict[str, Any] = {}
+        if settings.shard_count is not None:
+            sharding["shard_count"] = settings.shard_count
+        if settings.shard_ids is not None:
+            sharding["shard_ids"] = list(settings.shard_ids)
+        super().__init__(
+            command_prefix=commands.when_mentioned,
+            intents=bot_intents(),
+            help_command=None,
+            # Replies never ping anyone by accident; a cog that means to ping says so.
+            allowed_mentions=discord.AllowedMentions.none(),
+            **sharding,
+        )
+        self.settings = settings
+        self.api = api
+        self.storage = storage
+        self.vault = vault
+        self.clock = clock
+
+    async def setup_hook(self) -> None:
+        self.tree.error(handle_app_command_error)
+        await self.load_cogs(discover_extensions())
+        self.register_persistent_components()
+        await self.sync_commands_if_changed()
+
+    async def load_cogs(self, extensions: Iterable[str]) -> None:
+        """Load every extension, logging each failure on its own, then re-raise the first."""
+        failures: list[BaseException] = []
+        for name in extensions:
+            try:
+                await self.load_extension(name)
+            except Exception as error:
+                log.exception("Could not load the cog %s", name)
+                failures.append(error)
+        if failures:
+            raise failures[0]
+
+    def register_persistent_components(self) -> None:
+        """Register the dynamic items and persistent views the loaded cogs declare."""
+        for cog in self.cogs.values():
+            items: Sequence[type[discord.ui.DynamicItem[Any]]] = getattr(cog, "dynamic_items", ())
+            if items:
+                self.add_dynamic_items(*items)
+            views: Callable[[], Iterable[discord.ui.View]] | None = getattr(
+                cog, "persistent_views", None
+            )
+            if views is not None:
+                for view in views():
+                    self.add_view(view)
+
+    def command_scope(self) -> discord.Object | None:
+        """Where commands are synced: the development guild, or None for global."""
+        if self.settings.dev_guild_id is None:
+            return None
+        return discord.Object(id=self.settings.dev_guild_id)
+
+    def command_payload(self, guild: discord.abc.Snowflake | None) -> list[dict[str, Any]]:
+        """The commands exactly as a sync would send them, in a stable order."""
+        payload = [command.to_dict(self.tree) for command in self.tree.get_commands(guild=guild)]
+        return sorted(payload, key=lambda command: (command.get("type", 1), command["name"]))
+
+    async def sync_commands_if_changed(self) -> bool:
+        """Sync application commands only when they differ from the last sync.
+
+        Global sync has a small daily budget, so the hash of what was last
+        synced (per application and scope) is kept in storage.
+        """
+        guild = self.command_scope()
+        if guild is not None:
+            self.tree.copy_global_to(guild=guild)
+        digest = command_hash(self.command_payload(guild))
+        scope = "global" if guild is None else f"guild:{guild.id}"
+        key = f"{COMMAND_SYNC_KEY}:{self.application_id}:{scope}"
+        if await self.storage.meta.get(key) == digest:
+            log.info("Application commands unchanged (%s); not syncing", scope)
+            return False
+        synced = await self.tree.sync(guild=guild)
+        await self.storage.meta.set(key, digest)
+        log.info("Synced %d application commands (%s)", len(synced), scope)
+        return True
+
+
+def command_hash(payload: list[dict[str, Any]]) -> str:
+    text = json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def create_bot(
+    settings: Settings,
+    *,
+    api: ChastityTrackerClient,
+    storage: Storage,
+    vault: Vault,
+    clock: Clock = utcnow,
+) -> ChastityBot:
+    return ChastityBot(settings, api=api, storage=storage, vault=vault, clock=clock)
+
+
+async def run_bot(settings: Settings) -> None:
+    """Build every dependency, run the bot until it stops, close in reverse order."""
+    from bot.ctapi import ChastityTrackerClient
+    from bot.storage import Storage, StorageError
+    from bot.vault import Vault
+
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    async with ChastityTrackerClient(settings.ct_api_base_url, settings.ct_api_timeout) as api:
+        try:
+            storage = await Storage.open(settings.database_url)
+        except StorageError as error:
+            raise SettingsError(
+                "DATABASE_URL",
+                f"cannot be used ({error})",
+                "check the URL, that the database server is running and the credentials",
+            ) from None
+        try:
+            vault = Vault.from_settings(settings)
+            async with create_bot(settings, api=api, storage=storage, vault=vault) as bot:
+                try:
+                    await bot.start(settings.discord_token.reveal())
+                except discord.LoginFailure:
+                    raise SettingsError(
+                        "DISCORD_TOKEN",
+                        "was refused by Discord",
+                        "reset the token in the developer portal (Bot > Reset Token) "
+                        "and put the new one in .env",
+                    ) from None
+        finally:
+            await storage.close()

@@ -1,0 +1,711 @@
+"""A fake Discord REST API that behaves like Discord where the bot can tell.
+
+It serves login, command sync, interaction callbacks, followups and channel
+messages on 127.0.0.1, enforces Discord's rules (3-second first response,
+one acknowledgement, visibility fixed by a defer, edits of deleted messages
+fail), records everything the bot sent, in order, and records any request to a
+route it does not know as a failure for the test to report.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+
+from tests.harness import internals
+from tests.harness.clock import TestClock
+from tests.harness.models import (
+    DM,
+    EPHEMERAL,
+    LOADING,
+    FakeChannel,
+    FakeGuild,
+    FakeMessage,
+    FakeUser,
+    Snowflakes,
+    walk_components,
+)
+
+API_PREFIX = "/api/v10"
+RESPONSE_WINDOW = 3.0  # seconds Discord waits for the first response
+TOKEN_LIFETIME = 15 * 60.0  # seconds an interaction token accepts followups and edits
+
+# Interaction types
+PING, APPLICATION_COMMAND, COMPONENT, AUTOCOMPLETE, MODAL_SUBMIT = 1, 2, 3, 4, 5
+# Interaction callback types
+PONG = 1
+CHANNEL_MESSAGE = 4
+DEFERRED_CHANNEL_MESSAGE = 5
+DEFERRED_UPDATE_MESSAGE = 6
+UPDATE_MESSAGE = 7
+AUTOCOMPLETE_RESULT = 8
+MODAL = 9
+
+ALLOWED_CALLBACKS = {
+    PING: {PONG},
+    APPLICATION_COMMAND: {CHANNEL_MESSAGE, DEFERRED_CHANNEL_MESSAGE, MODAL},
+    COMPONENT: {
+        CHANNEL_MESSAGE,
+        DEFERRED_CHANNEL_MESSAGE,
+        DEFERRED_UPDATE_MESSAGE,
+        UPDATE_MESSAGE,
+        MODAL,
+    },
+    AUTOCOMPLETE: {AUTOCOMPLETE_RESULT},
+    MODAL_SUBMIT: {
+        CHANNEL_MESSAGE,
+        DEFERRED_CHANNEL_MESSAGE,
+        DEFERRED_UPDATE_MESSAGE,
+        UPDATE_MESSAGE,
+    },
+}
+
+
+BODY = web.RequestKey("body", object)
+INTERACTION_ID = web.RequestKey("interaction_id", int)
+
+
+def _json(data: Any, status: int = 200) -> web.Response:
+    # Exactly "application/json": discord.py only parses JSON with that content type.
+    return web.Response(
+        body=json.dumps(data).encode(), status=status, headers={"Content-Type": "application/json"}
+    )
+
+
+class DiscordError(Exception):
+    """An error answer, in Discord's JSON shape."""
+
+    def __init__(self, status: int, code: int, message: str) -> None:
+        super().__init__(f"{status} {code} {message}")
+        self.status = status
+        self.code = code
+        self.message = message
+
+
+def unknown_interaction() -> DiscordError:
+    return DiscordError(404, 10062, "Unknown interaction")
+
+
+def unknown_message() -> DiscordError:
+    return DiscordError(404, 10008, "Unknown Message")
+
+
+def unknown_webhook() -> DiscordError:
+    return DiscordError(404, 10015, "Unknown Webhook")
+
+
+def invalid_form(reason: str) -> DiscordError:
+    return DiscordError(400, 50035, f"Invalid Form Body: {reason}")
+
+
+@dataclass
+class RecordedRequest:
+    """One request the bot made, as received, with what the fake answered."""
+
+    method: str
+    path: str
+    query: dict[str, str]
+    body: Any
+    status: int
+    answer: Any
+    interaction_id: int | None = None
+
+
+@dataclass
+class Event:
+    """Something the bot did that a member would see (or that Discord refused)."""
+
+    kind: str  # response | followup | edit | delete | channel_message | rejected
+    interaction_id: int | None
+    message_id: int | None = None
+    body: Any = None
+    error: DiscordError | None = None
+
+
+@dataclass
+class FakeInteraction:
+    id: int
+    token: str
+    type: int
+    payload: dict[str, Any]
+    started: float  # TestClock.monotonic() when fed
+    channel_id: int | None
+    guild_id: int | None
+    user: FakeUser
+    message_id: int | None = None  # the message a component sits on
+    response_type: int | None = None
+    response: dict[str, Any] | None = None
+    original_id: int | None = None
+    followup_ids: list[int] = field(default_factory=list)
+
+
+class FakeDiscord:
+    def __init__(
+        self,
+        clock: TestClock,
+        *,
+        token: str,
+        bot_user: FakeUser,
+        application_id: int,
+        guilds: list[FakeGuild],
+        snowflakes: Snowflakes,
+        response_window: float = RESPONSE_WINDOW,
+    ) -> None:
+        self.clock = clock
+        self.token = token
+        self.bot_user = bot_user
+        self.application_id = application_id
+        self.guilds = {guild.id: guild for guild in guilds}
+        self.channels: dict[int, FakeChannel] = {
+            channel.id: channel for guild in guilds for channel in guild.channels
+        }
+        self.snowflake = snowflakes
+        self.response_window = response_window
+
+        self.requests: list[RecordedRequest] = []
+        self.events: list[Event] = []
+        self.failures: list[str] = []
+        self.messages: dict[int, FakeMessage] = {}
+        self.interactions: dict[int, FakeInteraction] = {}
+        # Registered commands per scope: None is global, else the guild id.
+        self.commands: dict[int | None, list[dict[str, Any]]] = {}
+        self.sync_log: list[tuple[int | None, list[dict[str, Any]]]] = []
+
+        self._changed = asyncio.Condition()
+        self._runner: web.AppRunner | None = None
+        self._previous_base: str | None = None
+        self.base_url = ""
+
+    # -- lifecycle -------------------------------------------------------------------
+
+    async def start(self) -> None:
+        app = web.Application(middlewares=[self._record])
+        self._routes(app.router)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        server = site._server
+        assert server is not None
+        port = server.sockets[0].getsockname()[1]
+        self.base_url = f"http://127.0.0.1:{port}{API_PREFIX}"
+        self._previous_base = internals.rest_base_url()
+        internals.set_rest_base_url(self.base_url)
+
+    async def close(self) -> None:
+        if self._previous_base is not None:
+            internals.set_rest_base_url(self._previous_base)
+            self._previous_base = None
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    # -- what tests look at --------------------------------------------------------
+
+    def sync_count(self, guild_id: int | None = None) -> int:
+        return sum(1 for scope, _ in self.sync_log if scope == guild_id)
+
+    def command_schema(self, guild_id: int | None = None) -> list[dict[str, Any]]:
+        """The commands as the bot last sent them for a scope, without Discord's ids."""
+        for scope, payload in reversed(self.sync_log):
+            if scope == guild_id:
+                return payload
+        return []
+
+    def channel_messages(self, channel_id: int) -> list[FakeMessage]:
+        """Messages members see in a channel (no ephemeral, no deleted), oldest first."""
+        return [
+            m
+            for m in self.messages.values()
+            if m.channel_id == channel_id and not m.ephemeral and not m.deleted
+        ]
+
+    def delete_message(self, message_id: int) -> None:
+        """Someone (a moderator) deletes a message: later edits get 10008."""
+        self.messages[message_id].deleted = True
+
+    async def wait_for(self, predicate: Callable[[], bool], timeout: float) -> None:  # noqa: ASYNC109
+        async with self._changed:
+            await asyncio.wait_for(self._changed.wait_for(predicate), timeout)
+
+    async def notify(self) -> None:
+        async with self._changed:
+            self._changed.notify_all()
+
+    def add_interaction(self, interaction: FakeInteraction) -> None:
+        self.interactions[interaction.id] = interaction
+
+    # -- plumbing --------------------------------------------------------------------
+
+    def _routes(self, router: web.UrlDispatcher) -> None:
+        p = API_PREFIX
+        add = router.add_route
+        add("GET", f"{p}/users/@me", self._get_me)
+        add("GET", f"{p}/oauth2/applications/@me", self._get_application)
+        for scope in ("", "/guilds/{guild_id}"):
+            add("GET", f"{p}/applications/{{app_id}}{scope}/commands", self._get_commands)
+            add("PUT", f"{p}/applications/{{app_id}}{scope}/commands", self._put_commands)
+        add("POST", f"{p}/interactions/{{interaction_id}}/{{token}}/callback", self._callback)
+        add("POST", f"{p}/webhooks/{{app_id}}/{{token}}", self._followup)
+        hook_message = f"{p}/webhooks/{{app_id}}/{{token}}/messages/{{message_id}}"
+        add("GET", hook_message, self._get_hook_message)
+        add("PATCH", hook_message, self._edit_hook_message)
+        add("DELETE", hook_message, self._delete_hook_message)
+        add("GET", f"{p}/channels/{{channel_id}}", self._get_channel)
+        add("POST", f"{p}/channels/{{channel_id}}/messages", self._post_channel_message)
+        channel_message = f"{p}/channels/{{channel_id}}/messages/{{message_id}}"
+        add("GET", channel_message, self._get_channel_message)
+        add("PATCH", channel_message, self._edit_channel_message)
+        add("DELETE", channel_message, self._delete_channel_message)
+        add("*", "/{tail:.*}", self._unknown)
+
+    @web.middleware
+    async def _record(
+        self,
+        request: web.Request,
+        handler: Callable[[web.Request], Awaitable[web.StreamResponse]],
+    ) -> web.StreamResponse:
+        body = await _read_body(request)
+        request[BODY] = body
+        try:
+            response = await handler(request)
+            status = response.status
+            answer: Any = None
+            if isinstance(response, web.Response) and response.body is not None:
+                answer = json.loads(response.text)
+        except DiscordError as error:
+            answer = {"code": error.code, "message": error.message}
+            status = error.status
+            response = _json(answer, status=status)
+            self._record_rejection(request, error)
+        self.requests.append(
+            RecordedRequest(
+                method=request.method,
+                path=request.path.removeprefix(API_PREFIX),
+                query=dict(request.query),
+                body=body,
+                status=status,
+                answer=answer,
+                interaction_id=request.get(INTERACTION_ID),
+            )
+        )
+        await self.notify()
+        return response
+
+    def _record_rejection(self, request: web.Request, error: DiscordError) -> None:
+        interaction_id = request.get(INTERACTION_ID)
+        self.events.append(Event("rejected", interaction_id, body=request.get(BODY), error=error))
+
+    def _require_bot_auth(self, request: web.Request) -> None:
+        if request.headers.get("Authorization") != f"Bot {self.token}":
+            raise DiscordError(401, 0, "401: Unauthorized")
+
+    def _event(
+        self, kind: str, interaction_id: int | None, message_id: int | None, body: Any
+    ) -> None:
+        self.events.append(Event(kind, interaction_id, message_id, body))
+
+    async def _unknown(self, request: web.Request) -> web.Response:
+        self.failures.append(f"{request.method} {request.path} is not a route the fake knows")
+        raise DiscordError(404, 0, "404: Not Found")
+
+    # -- login and commands ------------------------------------------------------------
+
+    async def _get_me(self, request: web.Request) -> web.Response:
+        self._require_bot_auth(request)
+        user = self.bot_user.payload() | {"verified": True, "mfa_enabled": False, "flags": 0}
+        return _json(user)
+
+    async def _get_application(self, request: web.Request) -> web.Response:
+        self._require_bot_auth(request)
+        return _json(
+            {
+                "id": str(self.application_id),
+                "name": self.bot_user.name,
+                "description": "",
+                "icon": None,
+                "bot_public": True,
+                "bot_require_code_grant": False,
+                "owner": FakeUser(self.application_id + 1, "owner").payload(),
+                "verify_key": "0" * 64,
+                "flags": 0,
+                "team": None,
+                "interactions_endpoint_url": None,
+                "redirect_uris": [],
+            }
+        )
+
+    def _scope(self, request: web.Request) -> int | None:
+        self._require_bot_auth(request)
+        if int(request.match_info["app_id"]) != self.application_id:
+            raise DiscordError(403, 50001, "Missing Access")
+        guild_id = request.match_info.get("guild_id")
+        if guild_id is None:
+            return None
+        if int(guild_id) not in self.guilds:
+            raise DiscordError(403, 50001, "Missing Access")
+        return int(guild_id)
+
+    async def _get_commands(self, request: web.Request) -> web.Response:
+        return _json(self.commands.get(self._scope(request), []))
+
+    async def _put_commands(self, request: web.Request) -> web.Response:
+        scope = self._scope(request)
+        payload = request[BODY]
+        if not isinstance(payload, list) or len(payload) > 100:
+            raise invalid_form("expected a list of at most 100 commands")
+        previous = {c["name"]: c["id"] for c in self.commands.get(scope, [])}
+        registered = []
+        for command in payload:
+            _validate_command(command)
+            registered.append(
+                command
+                | {
+                    "id": previous.get(command["name"]) or str(self.snowflake()),
+                    "application_id": str(self.application_id),
+                    "version": str(self.snowflake()),
+                    "type": command.get("type", 1),
+                }
+                | ({"guild_id": str(scope)} if scope is not None else {})
+            )
+        self.commands[scope] = registered
+        self.sync_log.append((scope, payload))
+        return _json(registered)
+
+    def registered_command(self, name: str, guild_id: int | None) -> dict[str, Any] | None:
+        """A top-level command a member in ``guild_id`` (None: a DM) can use, as Discord does."""
+        if guild_id is not None:
+            for command in self.commands.get(guild_id, []):
+                if command["name"] == name:
+                    return command
+        for command in self.commands.get(None, []):
+            if command["name"] == name:
+                return command
+        return None
+
+    # -- interactions --------------------------------------------------------------
+
+    def _interaction(self, request: web.Request) -> FakeInteraction:
+        interaction = self.interactions.get(int(request.match_info["interaction_id"]))
+        if interaction is None or interaction.token != request.match_info["token"]:
+            raise unknown_interaction()
+        request[INTERACTION_ID] = interaction.id
+        return interaction
+
+    async def _callback(self, request: web.Request) -> web.Response:
+        interaction = self._interaction(request)
+        body = request[BODY]
+        if interaction.response_type is not None:
+            raise DiscordError(400, 40060, "Interaction has already been acknowledged.")
+        if self.clock.monotonic() - interaction.started > self.response_window:
+            raise unknown_interaction()
+        if not isinstance(body, dict) or "type" not in body:
+            raise invalid_form("type is required")
+        callback_type = body["type"]
+        if callback_type not in ALLOWED_CALLBACKS[interaction.type]:
+            raise DiscordError(400, 50035, "Invalid Form Body: interaction response type")
+        data = body.get("data") or {}
+        message: FakeMessage | None = None
+        if callback_type == CHANNEL_MESSAGE:
+            _validate_message(data, creating=True)
+            message = self._new_message(interaction, data, flags=data.get("flags", 0))
+        elif callback_type == DEFERRED_CHANNEL_MESSAGE:
+            flags = (data.get("flags", 0) & EPHEMERAL) | LOADING
+            message = self._new_message(interaction, {}, flags=flags)
+        elif callback_type in (DEFERRED_UPDATE_MESSAGE, UPDATE_MESSAGE):
+            if interaction.message_id is None:
+                raise DiscordError(400, 50035, "Invalid Form Body: no message to update")
+            interaction.original_id = interaction.message_id
+            if callback_type == UPDATE_MESSAGE:
+                _validate_message(data, creating=False)
+                message = self._live_message(interaction.message_id)
+                self._apply_edit(message, data)
+        elif callback_type == AUTOCOMPLETE_RESULT:
+            _validate_choices(data)
+        elif callback_type == MODAL:
+            _validate_modal(data)
+        interaction.response_type = callback_type
+        interaction.response = body
+        self._event("response", interaction.id, message.id if message else None, body)
+
+        answer: dict[str, Any] = {
+            "interaction": {"id": str(interaction.id), "type": interaction.type},
+            "resource": {"type": callback_type},
+        }
+        if message is not None:
+            answer["interaction"] |= {
+                "response_message_id": str(message.id),
+                "response_message_loading": message.loading,
+                "response_message_ephemeral": message.ephemeral,
+            }
+            answer["resource"]["message"] = message.payload()
+        return _json(answer)
+
+    def _new_message(
+        self, interaction: FakeInteraction, data: dict[str, Any], *, flags: int
+    ) -> FakeMessage:
+        assert interaction.channel_id is not None
+        message = FakeMessage(
+            id=self.snowflake(),
+            channel_id=interaction.channel_id,
+            guild_id=interaction.guild_id,
+            author=self.bot_user,
+            created_at=self.clock.now(),
+            flags=flags,
+            interaction_id=interaction.id,
+            application_id=self.application_id,
+        )
+        self._fill(message, data)
+        self.messages[message.id] = message
+        if interaction.original_id is None:
+            interaction.original_id = message.id
+        return message
+
+    def _hook_interaction(self, request: web.Request) -> FakeInteraction:
+        if int(request.match_info["app_id"]) != self.application_id:
+            raise unknown_webhook()
+        token = request.match_info["token"]
+        interaction = next((i for i in self.interactions.values() if i.token == token), None)
+        if interaction is None or interaction.response_type is None:
+            # Before the first response the token is not a webhook yet.
+            raise unknown_webhook()
+        request[INTERACTION_ID] = interaction.id
+        if self.clock.monotonic() - interaction.started > TOKEN_LIFETIME:
+            raise DiscordError(401, 50027, "Invalid Webhook Token")
+        return interaction
+
+    async def _followup(self, request: web.Request) -> web.Response:
+        interaction = self._hook_interaction(request)
+        data = request[BODY]
+        _validate_message(data, creating=True)
+        original = self.messages.get(interaction.original_id) if interaction.original_id else None
+        if original is not None and original.loading and not original.deleted:
+            # The first followup after a defer replaces "thinking...", keeping
+            # the visibility chosen when deferring; its own flag is ignored.
+            self._apply_edit(original, data, resolve=True)
+            message = original
+        else:
+            message = self._new_message(interaction, data, flags=data.get("flags", 0))
+        interaction.followup_ids.append(message.id)
+        self._event("followup", interaction.id, message.id, data)
+        if request.query.get("wait") in ("1", "true", "True"):
+            return _json(message.payload())
+        return web.Response(status=204)
+
+    def _hook_message(self, request: web.Request, interaction: FakeInteraction) -> FakeMessage:
+        raw = request.match_info["message_id"]
+        message_id = interaction.original_id if raw == "@original" else int(raw)
+        if message_id is None:
+            raise unknown_message()
+        belongs = message_id == interaction.original_id or message_id in interaction.followup_ids
+        if not belongs:
+            raise unknown_message()
+        return self._live_message(message_id)
+
+    async def _get_hook_message(self, request: web.Request) -> web.Response:
+        interaction = self._hook_interaction(request)
+        return _json(self._hook_message(request, interaction).payload())
+
+    async def _edit_hook_message(self, request: web.Request) -> web.Response:
+        interaction = self._hook_interaction(request)
+        message = self._hook_message(request, interaction)
+        data = request[BODY]
+        _validate_message(data, creating=False)
+        self._apply_edit(message, data, resolve=True)
+        self._event("edit", interaction.id, message.id, data)
+        return _json(message.payload())
+
+    async def _delete_hook_message(self, request: web.Request) -> web.Response:
+        interaction = self._hook_interaction(request)
+        message = self._hook_message(request, interaction)
+        message.deleted = True
+        self._event("delete", interaction.id, message.id, None)
+        return web.Response(status=204)
+
+    # -- channels ------------------------------------------------------------------
+
+    def _channel(self, request: web.Request) -> FakeChannel:
+        self._require_bot_auth(request)
+        channel = self.channels.get(int(request.match_info["channel_id"]))
+        if channel is None:
+            raise DiscordError(404, 10003, "Unknown Channel")
+        return channel
+
+    def _live_message(self, message_id: int) -> FakeMessage:
+        message = self.messages.get(message_id)
+        if message is None or message.deleted:
+            raise unknown_message()
+        return message
+
+    def _channel_message(self, request: web.Request) -> FakeMessage:
+        channel = self._channel(request)
+        message = self._live_message(int(request.match_info["message_id"]))
+        if message.channel_id != channel.id or message.ephemeral:
+            raise unknown_message()
+        return message
+
+    async def _get_channel(self, request: web.Request) -> web.Response:
+        return _json(self._channel(request).payload())
+
+    async def _post_channel_message(self, request: web.Request) -> web.Response:
+        channel = self._channel(request)
+        data = request[BODY]
+        _validate_message(data, creating=True)
+        message = FakeMessage(
+            id=self.snowflake(),
+            channel_id=channel.id,
+            guild_id=channel.guild_id,
+            author=self.bot_user,
+            created_at=self.clock.now(),
+            flags=data.get("flags", 0) & ~EPHEMERAL,
+        )
+        self._fill(message, data)
+        self.messages[message.id] = message
+        self._event("channel_message", None, message.id, data)
+        return _json(message.payload())
+
+    async def _get_channel_message(self, request: web.Request) -> web.Response:
+        return _json(self._channel_message(request).payload())
+
+    async def _edit_channel_message(self, request: web.Request) -> web.Response:
+        message = self._channel_message(request)
+        if message.author.id != self.bot_user.id:
+            raise DiscordError(403, 50005, "Cannot edit a message authored by another user")
+        data = request[BODY]
+        _validate_message(data, creating=False)
+        self._apply_edit(message, data)
+        self._event("channel_edit", None, message.id, data)
+        return _json(message.payload())
+
+    async def _delete_channel_message(self, request: web.Request) -> web.Response:
+        message = self._channel_message(request)
+        message.deleted = True
+        self._event("channel_delete", None, message.id, None)
+        return web.Response(status=204)
+
+    # -- message content -------------------------------------------------------------
+
+    def _fill(self, message: FakeMessage, data: dict[str, Any]) -> None:
+        message.content = data.get("content") or ""
+        message.embeds = list(data.get("embeds") or [])
+        message.components = list(data.get("components") or [])
+        message.attachments = list(data.get("attachments") or [])
+
+    def _apply_edit(
+        self, message: FakeMessage, data: dict[str, Any], *, resolve: bool = False
+    ) -> None:
+        message.history.append(message.payload())
+        if "content" in data:
+            message.content = data["content"] or ""
+        if "embeds" in data:
+            message.embeds = list(data["embeds"] or [])
+        if "components" in data:
+            message.components = list(data["components"] or [])
+        if "attachments" in data:
+            message.attachments = list(data["attachments"] or [])
+        if resolve:
+            message.flags &= ~LOADING
+        message.edited_at = self.clock.now()
+
+
+async def _read_body(request: web.Request) -> Any:
+    if not request.can_read_body:
+        return None
+    if request.content_type.startswith("multipart/"):
+        form = await request.post()
+        payload = form.get("payload_json")
+        data: dict[str, Any] = json.loads(str(payload)) if payload is not None else {}
+        files = [
+            {"filename": getattr(value, "filename", name)}
+            for name, value in form.items()
+            if name != "payload_json"
+        ]
+        data.setdefault("attachments", files)
+        return data
+    text = await request.text()
+    return json.loads(text) if text else None
+
+
+def _validate_command(command: dict[str, Any]) -> None:
+    name = command.get("name", "")
+    if not (1 <= len(name) <= 32) or name != name.lower():
+        raise invalid_form(f"command name {name!r} must be 1-32 lowercase characters")
+    if command.get("type", 1) == 1 and not (1 <= len(command.get("description", "")) <= 100):
+        raise invalid_form(f"command {name!r} needs a description of 1-100 characters")
+    if len(command.get("options", [])) > 25:
+        raise invalid_form(f"command {name!r} has more than 25 options")
+
+
+def _validate_message(data: Any, *, creating: bool) -> None:
+    if not isinstance(data, dict):
+        raise invalid_form("expected a JSON object")
+    content = data.get("content") or ""
+    embeds = data.get("embeds") or []
+    components = data.get("components") or []
+    if len(content) > 2000:
+        raise invalid_form("content is longer than 2000 characters")
+    if len(embeds) > 10:
+        raise invalid_form("more than 10 embeds")
+    total = 0
+    for embed in embeds:
+        total += _embed_length(embed)
+    if total > 6000:
+        raise invalid_form("embeds are longer than 6000 characters in total")
+    for component in walk_components(components):
+        custom_id = component.get("custom_id")
+        if custom_id is not None and not (1 <= len(custom_id) <= 100):
+            raise invalid_form(f"custom_id {custom_id!r} must be 1-100 characters")
+    if len(components) > 5 and not (data.get("flags", 0) & (1 << 15)):
+        raise invalid_form("more than 5 action rows")
+    if creating and not (content or embeds or components or data.get("attachments")):
+        raise DiscordError(400, 50006, "Cannot send an empty message")
+
+
+def _embed_length(embed: dict[str, Any]) -> int:
+    limits = {"title": 256, "description": 4096}
+    length = 0
+    for key, limit in limits.items():
+        value = embed.get(key) or ""
+        if len(value) > limit:
+            raise invalid_form(f"embed {key} is longer than {limit} characters")
+        length += len(value)
+    fields = embed.get("fields", [])
+    if len(fields) > 25:
+        raise invalid_form("an embed has more than 25 fields")
+    for embed_field in fields:
+        name, value = embed_field.get("name", ""), embed_field.get("value", "")
+        if not (1 <= len(name) <= 256) or not (1 <= len(value) <= 1024):
+            raise invalid_form("an embed field name must be 1-256 and value 1-1024 characters")
+        length += len(name) + len(value)
+    footer = (embed.get("footer") or {}).get("text") or ""
+    if len(footer) > 2048:
+        raise invalid_form("embed footer is longer than 2048 characters")
+    author = (embed.get("author") or {}).get("name") or ""
+    return length + len(footer) + len(author)
+
+
+def _validate_choices(data: dict[str, Any]) -> None:
+    choices = data.get("choices")
+    if not isinstance(choices, list) or len(choices) > 25:
+        raise invalid_form("autocomplete needs a list of at most 25 choices")
+    for choice in choices:
+        if not (1 <= len(choice.get("name", "")) <= 100):
+            raise invalid_form("a choice name must be 1-100 characters")
+
+
+def _validate_modal(data: dict[str, Any]) -> None:
+    if not (1 <= len(data.get("title", "")) <= 45):
+        raise invalid_form("modal title must be 1-45 characters")
+    if not (1 <= len(data.get("custom_id", "")) <= 100):
+        raise invalid_form("modal custom_id must be 1-100 characters")
+    if not (1 <= len(data.get("components", [])) <= 5):
+        raise invalid_form("a modal needs 1-5 components")
+
+
+def dm_channel(channel_id: int, user: FakeUser) -> FakeChannel:
+    return FakeChannel(id=channel_id, name=user.name, guild_id=None, type=DM)
