@@ -1,0 +1,56 @@
+import io
+import logging
+from collections.abc import Iterator
+
+import pytest
+
+from bot.logs import PAYLOAD_LOGGERS, configure_logging
+from bot.secrets import Secret
+
+
+@pytest.fixture
+def debug_log() -> Iterator[io.StringIO]:
+    root = logging.getLogger()
+    saved = (root.handlers[:], root.level)
+    levels = {name: logging.getLogger(name).level for name in PAYLOAD_LOGGERS}
+    stream = io.StringIO()
+    configure_logging("DEBUG", stream)
+    yield stream
+    root.handlers[:] = saved[0]
+    root.setLevel(saved[1])
+    for name, level in levels.items():
+        logging.getLogger(name).setLevel(level)
+
+
+def test_discord_payload_logs_are_silenced_even_at_debug(debug_log: io.StringIO) -> None:
+    logging.getLogger("discord.gateway").debug("WebSocket Event: %s", {"value": "typed-token"})
+    logging.getLogger("discord.http").debug("POST body %s", "typed-token")
+    logging.getLogger("bot.example").debug("our own debug line")
+    text = debug_log.getvalue()
+    assert "typed-token" not in text
+    assert "our own debug line" in text
+
+
+def test_known_secrets_and_bearer_headers_are_masked(debug_log: io.StringIO) -> None:
+    token = Secret("member-token-that-must-not-leak")
+    log = logging.getLogger("bot.example")
+    log.info("sending %s", token.reveal())
+    log.info("Authorization: Bearer some-other-unknown-token")
+    try:
+        raise ValueError(f"failed with {token.reveal()}")
+    except ValueError:
+        log.exception("crash")
+    text = debug_log.getvalue()
+    assert "member-token-that-must-not-leak" not in text
+    assert "some-other-unknown-token" not in text
+    assert "Bearer ***" in text
+    assert "ValueError: failed with ***" in text
+
+
+def test_secret_reprs_are_masked() -> None:
+    token = Secret("abcdefghijklmnop")
+    assert "abcdefghijklmnop" not in f"{token} {token!r} {[token]}"
+    assert token.masked() == "***mnop"
+    assert Secret("short").masked() == "***"
+    with pytest.raises(TypeError):
+        __import__("pickle").dumps(token)
