@@ -31,7 +31,9 @@ import discord
 from discord.ext import commands
 
 import cogs
+from bot.accounts import AccountService
 from bot.config import Settings, SettingsError
+from bot.flood import FloodGate
 from bot.interaction_errors import handle_app_command_error
 
 if TYPE_CHECKING:
@@ -74,6 +76,8 @@ class ChastityBot(commands.AutoShardedBot):
     storage: Storage
     vault: Vault
     clock: Clock
+    accounts: AccountService
+    flood: FloodGate
 
     def __init__(
         self,
@@ -102,6 +106,8 @@ class ChastityBot(commands.AutoShardedBot):
         self.storage = storage
         self.vault = vault
         self.clock = clock
+        self.accounts = AccountService(storage, vault, api, clock)
+        self.flood = FloodGate(settings.flood_burst, settings.flood_interval)
 
     async def setup_hook(self) -> None:
         self.tree.error(handle_app_command_error)
