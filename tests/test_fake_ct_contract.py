@@ -817,8 +817,8 @@ async def test_dice_results_are_internally_consistent(world: World) -> None:
         world.owner, dice=DiceConfig(dices=3, addunit="minute", maxmultiplier=3.0)
     )
     body = {"game": "dice", "dom": 0, "session": session.id}
-    operations = set()
-    signs = set()
+    operations: set[str] = set()
+    signs: set[str] = set()
     for _ in range(30):
         data = data_of(await world.play(body, world.owner.token))
         dices, ops = data["dices"], data["dicesops"]

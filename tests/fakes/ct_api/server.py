@@ -76,6 +76,7 @@ class FakeChastityTracker:
         self._in_flight = 0
         self._idle = asyncio.Event()
         self._idle.set()
+        self._arrived = asyncio.Condition()
         self.requests: list[RecordedRequest] = []
 
     # --- lifecycle --------------------------------------------------------------
@@ -122,6 +123,18 @@ class FakeChastityTracker:
         traceback: TracebackType | None,
     ) -> None:
         await self.stop()
+
+    async def wait_for_requests(
+        self, count: int = 1, *, path: str | None = None
+    ) -> list[RecordedRequest]:
+        """Wait until ``count`` requests (to ``path``, if given) have arrived; return them."""
+
+        def matching() -> list[RecordedRequest]:
+            return [r for r in self.requests if path is None or r.path == path]
+
+        async with self._arrived:
+            await self._arrived.wait_for(lambda: len(matching()) >= count)
+        return matching()
 
     async def wait_idle(self) -> None:
         """Return once no request is being handled (a hung one counts until its client leaves)."""
@@ -255,6 +268,8 @@ class FakeChastityTracker:
                 time=self.now,
             )
         )
+        async with self._arrived:
+            self._arrived.notify_all()
         self._in_flight += 1
         self._idle.clear()
         try:
