@@ -198,7 +198,7 @@ async def run_bot(settings: Settings) -> None:
     async with ChastityTrackerClient(settings.ct_api_base_url, settings.ct_api_timeout) as api:
         try:
             storage = await Storage.open(settings.database_url)
-        except StorageError as error:
+        except (StorageError, OSError) as error:
             raise SettingsError(
                 "DATABASE_URL",
                 f"cannot be used ({error})",

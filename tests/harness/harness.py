@@ -271,10 +271,10 @@ class Harness:
         current = self.fake.messages.get(message.id)
         if current is None or current.deleted:
             raise OptionError(f"message {message.id} is gone: nobody can click it")
-        component = current.find_component(custom_id=custom_id, label=label)
         actor = by if by is not None else self._viewer(current)
         if current.ephemeral and _user(actor) != _user(self._viewer(current)):
             raise OptionError("only the member an ephemeral message was shown to can click it")
+        component = current.find_component(custom_id=custom_id, label=label)
         channel = self.fake.channels[current.channel_id]
         guild = self.guild if channel.guild_id == self.guild.id else None
         if guild is None and isinstance(actor, FakeMember):

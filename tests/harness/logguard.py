@@ -7,9 +7,10 @@ awaited. Without this guard such a test would pass while the bot is broken.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 WATCHED_LOGGERS = ("discord", "bot", "cogs", "asyncio")
@@ -21,9 +22,34 @@ class LogGuard(logging.Handler):
         self.records: list[logging.LogRecord] = []
         self._expected: list[re.Pattern[str]] = []
         self.allow_all = False
+        self._waiters: list[tuple[asyncio.AbstractEventLoop, asyncio.Event]] = []
 
     def emit(self, record: logging.LogRecord) -> None:
         self.records.append(record)
+        for loop, event in self._waiters:
+            loop.call_soon_threadsafe(event.set)
+
+    async def wait_for(
+        self,
+        predicate: Callable[[], bool],
+        *,
+        timeout: float = 5.0,  # noqa: ASYNC109
+    ) -> None:
+        """Wait until ``predicate()`` holds, re-checked after every log record."""
+        waiter = (asyncio.get_running_loop(), asyncio.Event())
+        self._waiters.append(waiter)
+        try:
+            async with asyncio.timeout(timeout):
+                while not predicate():
+                    await waiter[1].wait()
+                    waiter[1].clear()
+        except TimeoutError:
+            raise AssertionError(f"no such log within {timeout} s: {self.messages()}") from None
+        finally:
+            self._waiters.remove(waiter)
+
+    def saw(self, text: str, level: int = logging.WARNING) -> bool:
+        return any(text in message for message in self.messages(level))
 
     def expect_error(self, pattern: str) -> None:
         """Allow error logs whose message matches ``pattern`` (a regex) in this test."""

@@ -87,7 +87,7 @@ class Probe(commands.GroupCog, group_name="probe", group_description="Harness pr
         super().__init__()
 
     @app_commands.command(description="Echo the options back")
-    async def echo(  # noqa: PLR0917 - slash options are parameters
+    async def echo(
         self,
         interaction: discord.Interaction[Any],
         text: str,
