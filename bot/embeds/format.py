@@ -26,3 +26,8 @@ def format_duration(seconds: int) -> str:
 def discord_time(moment: datetime, style: Literal["F", "R", "f", "D", "t"] = "F") -> str:
     """A Discord timestamp tag: every reader sees it in their own time zone."""
     return f"<t:{int(moment.timestamp())}:{style}>"
+
+
+def discord_when(moment: datetime) -> str:
+    """Full date and time plus "in 3 days": the pair every timestamp field shows."""
+    return f"{discord_time(moment, 'F')} ({discord_time(moment, 'R')})"

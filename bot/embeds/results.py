@@ -7,7 +7,7 @@ from enum import StrEnum
 import discord
 
 from bot.ctapi.models import Choice, DiceResult, LinkResult, PlayResult
-from bot.embeds.format import discord_time, format_duration
+from bot.embeds.format import discord_when, format_duration
 
 # Time added and time removed must be told apart at a glance; a penalty stands out.
 COLOUR_ADDED = discord.Colour(0xE67E22)
@@ -50,11 +50,8 @@ def result_embed(
     embed.add_field(name="Result", value="Time added" if result.added else "Time removed")
     embed.add_field(name="Amount", value=format_duration(result.seconds))
     embed.add_field(name="Multiplier", value=f"×{result.multiplier:.2f}")
-    end = result.scheduled_end
     embed.add_field(
-        name="New scheduled end",
-        value=f"{discord_time(end, 'F')} ({discord_time(end, 'R')})",
-        inline=False,
+        name="New scheduled end", value=discord_when(result.scheduled_end), inline=False
     )
     embed.add_field(name="Session", value=f"#{result.session}")
     if isinstance(result, DiceResult):

@@ -1,0 +1,165 @@
+"""/account connect | disconnect | status, end to end."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from bot.secrets import Secret
+from tests.fakes.ct_api import STATS_PATH, FakeChastityTracker, FakeUser, Fault
+from tests.harness import Harness
+from tests.harness.fake_discord import MODAL
+
+TOKEN_FIELD = "account:connect:token"
+
+
+async def connect(harness: Harness, token: str) -> str:
+    opened = await harness.run("account connect")
+    assert opened.response is not None
+    assert opened.response.type == MODAL
+    submitted = await harness.submit_modal(opened, {TOKEN_FIELD: token})
+    message = await submitted.wait_for_message()
+    assert message.ephemeral
+    return message.text()
+
+
+def assert_not_stored_in_clear(data_dir: Path, token: str) -> None:
+    files = [path for path in data_dir.rglob("*") if path.is_file()]
+    assert any(path.name == "bot.db" for path in files)
+    for path in files:
+        assert token.encode() not in path.read_bytes(), path
+
+
+def everything_sent_to_discord(harness: Harness) -> str:
+    return json.dumps([event.body for event in harness.fake.events], default=str)
+
+
+async def test_connect_checks_and_stores_the_token_encrypted(
+    harness: Harness, ct_fake: FakeChastityTracker, tmp_path: Path
+) -> None:
+    wearer = ct_fake.add_user("wearer")
+
+    text = await connect(harness, wearer.token)
+
+    assert "connected as **wearer**" in text.lower()
+    [check] = ct_fake.requests_to(STATS_PATH)
+    assert check.headers["authorization"] == f"Bearer {wearer.token}"
+    account = await harness.storage.accounts.get(harness.member.id)
+    assert account is not None
+    assert account.nick == "wearer"
+    assert wearer.token.encode() not in account.token_ciphertext
+    assert harness.vault.decrypt(account.token_ciphertext) == Secret(wearer.token)
+    assert wearer.token not in everything_sent_to_discord(harness)
+    assert_not_stored_in_clear(tmp_path, wearer.token)
+
+
+async def test_refused_token_stores_nothing(harness: Harness) -> None:
+    text = await connect(harness, "this-token-does-not-exist-123")
+
+    assert "refused" in text
+    assert "nothing was stored" in text
+    assert await harness.storage.accounts.get(harness.member.id) is None
+
+
+async def test_unreachable_chastity_tracker_stores_nothing(
+    harness: Harness, ct_fake: FakeChastityTracker
+) -> None:
+    wearer = ct_fake.add_user("wearer")
+    ct_fake.inject(Fault.html_500(), path=STATS_PATH, times=None)
+
+    text = await connect(harness, wearer.token)
+
+    assert "could not be reached" in text
+    assert "nothing was stored" in text
+    assert await harness.storage.accounts.get(harness.member.id) is None
+
+
+async def test_connecting_again_replaces_the_token(
+    harness: Harness, ct_fake: FakeChastityTracker
+) -> None:
+    first = ct_fake.add_user("first")
+    second = ct_fake.add_user("second")
+    await connect(harness, first.token)
+    await connect(harness, second.token)
+    account = await harness.storage.accounts.get(harness.member.id)
+    assert account is not None
+    assert account.nick == "second"
+    assert harness.vault.decrypt(account.token_ciphertext) == Secret(second.token)
+
+
+async def test_disconnect_deletes_or_says_there_was_none(
+    harness: Harness, ct_fake: FakeChastityTracker
+) -> None:
+    await connect(harness, ct_fake.add_user("wearer").token)
+
+    first = await harness.run("account disconnect")
+    second = await harness.run("account disconnect")
+
+    assert first.response is not None
+    assert first.response.ephemeral
+    assert "deleted" in first.response.content
+    assert await harness.storage.accounts.get(harness.member.id) is None
+    assert second.response is not None
+    assert "no connected" in second.response.content
+
+
+async def status_embed(harness: Harness) -> dict[str, str]:
+    result = await harness.run("account status")
+    message = await result.wait_for_message()
+    assert message.ephemeral
+    embed = message.embed
+    assert embed is not None
+    return {field["name"]: field["value"] for field in embed.get("fields", [])}
+
+
+async def test_status_shows_who_since_and_the_lock(
+    harness: Harness, ct_fake: FakeChastityTracker
+) -> None:
+    wearer = ct_fake.add_user("wearer")
+    session = ct_fake.add_session(wearer)
+    await connect(harness, wearer.token)
+
+    fields = await status_embed(harness)
+
+    assert fields["Connected as"] == "wearer"
+    assert "<t:" in fields["Since"]
+    assert session.scheduled_end is not None
+    unix = int(session.scheduled_end.timestamp())
+    assert "Locked" in fields["Current lock"]
+    assert f"<t:{unix}:F>" in fields["Current lock"]
+
+
+async def test_status_when_not_connected(harness: Harness) -> None:
+    result = await harness.run("account status")
+    assert result.response is not None
+    assert result.response.ephemeral
+    assert "not connected" in result.response.content
+
+
+async def test_revoked_token_marks_the_account_for_reconnect(
+    harness: Harness, ct_fake: FakeChastityTracker
+) -> None:
+    wearer: FakeUser = ct_fake.add_user("wearer")
+    await connect(harness, wearer.token)
+    ct_fake.revoke(wearer)
+
+    fields = await status_embed(harness)
+
+    assert "refused" in fields["Current lock"]
+    assert "/account connect" in fields["Current lock"]
+    account = await harness.storage.accounts.get(harness.member.id)
+    assert account is not None
+    assert account.needs_reconnect
+    # The next look needs no API call: the member is told straight away.
+    before = len(ct_fake.requests_to(STATS_PATH))
+    fields = await status_embed(harness)
+    assert "refused" in fields["Current lock"]
+    assert len(ct_fake.requests_to(STATS_PATH)) == before
+
+
+async def test_account_commands_work_in_direct_messages(
+    harness: Harness, ct_fake: FakeChastityTracker
+) -> None:
+    result = await harness.run("account status", dm=True)
+    assert result.response is not None
+    assert "not connected" in result.response.content
