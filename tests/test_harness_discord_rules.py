@@ -152,6 +152,19 @@ async def test_dynamic_buttons_keep_working_after_a_restart(probed: Harness) -> 
     assert probed.fake.sync_count() == 1
 
 
+async def test_persistent_views_keep_working_after_a_restart(probed: Harness) -> None:
+    answer = await probed.run("probe panel", {"channel": probed.other_channel})
+    assert (await answer.wait_for_message()).content == f"posted in {probed.other_channel.mention}"
+    [panel] = probed.channel_messages(probed.other_channel)
+
+    await probed.restart(prepare=add_probe)
+    clicked = await probed.click(panel, label="Ping", by=probed.new_member("late"))
+
+    pong = await clicked.wait_for_message()
+    assert pong.content == "pong"
+    assert pong.ephemeral
+
+
 async def test_a_member_cannot_click_someone_elses_ephemeral_message(probed: Harness) -> None:
     result = await probed.run("probe pick", {"fruit": "pear"})
     shown = await result.wait_for_message()

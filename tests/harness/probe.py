@@ -65,6 +65,17 @@ class ConfirmView(discord.ui.View):
         await handle_interaction_error(interaction, error)
 
 
+class PanelView(discord.ui.View):
+    """A persistent view: fixed custom_ids, no timeout, registered at start."""
+
+    def __init__(self) -> None:
+        super().__init__(timeout=None)
+
+    @discord.ui.button(label="Ping", custom_id="probe:panel:ping")
+    async def ping(self, interaction: discord.Interaction[Any], _: discord.ui.Button[Any]) -> None:
+        await reply_private(interaction, "pong")
+
+
 class NameForm(discord.ui.Modal, title="Tell me"):
     name: discord.ui.TextInput[Any] = discord.ui.TextInput(label="Name", custom_id="probe:name")
     secret = discord.ui.Label(
@@ -85,6 +96,16 @@ class Probe(commands.GroupCog, group_name="probe", group_description="Harness pr
         self.bot = bot
         self.release = asyncio.Event()
         super().__init__()
+
+    def persistent_views(self) -> list[discord.ui.View]:
+        return [PanelView()]
+
+    @app_commands.command(description="Post a panel in a channel")
+    async def panel(
+        self, interaction: discord.Interaction[Any], channel: discord.TextChannel
+    ) -> None:
+        await channel.send("panel", view=PanelView())
+        await reply_private(interaction, f"posted in {channel.mention}")
 
     @app_commands.command(description="Echo the options back")
     async def echo(
