@@ -133,7 +133,7 @@ def load_settings(environ: Mapping[str, str] | None = None, *, dotenv: bool = Tr
         log_level=log_level,
         shard_count=shard_count,
         shard_ids=shard_ids,
-        flood_burst=int(_positive_float(env, "FLOOD_BURST", 5)),
+        flood_burst=_optional_int(env, "FLOOD_BURST", minimum=1) or 5,
         flood_interval=_positive_float(env, "FLOOD_INTERVAL", 3.0),
     )
 

@@ -57,3 +57,27 @@ def test_token_never_shown_in_settings_repr() -> None:
     settings = load_settings({"DISCORD_TOKEN": "very-secret-discord-token"})
     assert "very-secret-discord-token" not in repr(settings)
     assert settings.discord_token.reveal() == "very-secret-discord-token"
+
+
+def test_env_example_documents_every_variable_and_is_valid() -> None:
+    from dotenv import dotenv_values
+
+    root = Path(__file__).resolve().parent.parent
+    values = dotenv_values(root / ".env.example")
+    for name in (
+        "DISCORD_TOKEN",
+        "CT_API_BASE_URL",
+        "CT_API_TIMEOUT",
+        "DATA_DIR",
+        "DATABASE_URL",
+        "TOKEN_ENCRYPTION_KEY",
+        "DEV_GUILD_ID",
+        "LOG_LEVEL",
+        "SHARD_COUNT",
+        "SHARD_IDS",
+    ):
+        assert name in values, name
+    filled = {k: v for k, v in values.items() if v} | {"DISCORD_TOKEN": "x"}
+    settings = load_settings(filled)
+    assert settings.ct_api_timeout == 10.0
+    assert settings.flood_burst == 5
