@@ -34,7 +34,9 @@ import cogs
 from bot.accounts import AccountService
 from bot.config import Settings, SettingsError
 from bot.flood import FloodGate
+from bot.games import GameService
 from bot.interaction_errors import handle_app_command_error
+from bot.session_choices import SessionChoices
 
 if TYPE_CHECKING:
     from bot.ctapi import ChastityTrackerClient
@@ -78,6 +80,7 @@ class ChastityBot(commands.AutoShardedBot):
     clock: Clock
     accounts: AccountService
     flood: FloodGate
+    games: GameService
 
     def __init__(
         self,
@@ -108,6 +111,10 @@ class ChastityBot(commands.AutoShardedBot):
         self.clock = clock
         self.accounts = AccountService(storage, vault, api, clock)
         self.flood = FloodGate(settings.flood_burst, settings.flood_interval)
+        sessions = SessionChoices(api, self.accounts, storage)
+        self.games = GameService(
+            api, self.accounts, storage, flood=self.flood, clock=clock, sessions=sessions
+        )
 
     async def setup_hook(self) -> None:
         self.tree.error(handle_app_command_error)
