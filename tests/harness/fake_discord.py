@@ -145,6 +145,10 @@ class FakeInteraction:
 
 
 class FakeDiscord:
+    # Every REST route is built on discord.http.Route.BASE, a process-wide
+    # setting: two fakes at once would receive each other's requests.
+    _active: FakeDiscord | None = None
+
     def __init__(
         self,
         clock: TestClock,
@@ -184,6 +188,8 @@ class FakeDiscord:
     # -- lifecycle -------------------------------------------------------------------
 
     async def start(self) -> None:
+        if FakeDiscord._active is not None:
+            raise RuntimeError("only one fake Discord can run at a time (Route.BASE is global)")
         app = web.Application(middlewares=[self._record])
         self._routes(app.router)
         self._runner = web.AppRunner(app, access_log=None)
@@ -196,11 +202,14 @@ class FakeDiscord:
         self.base_url = f"http://127.0.0.1:{port}{API_PREFIX}"
         self._previous_base = internals.rest_base_url()
         internals.set_rest_base_url(self.base_url)
+        FakeDiscord._active = self
 
     async def close(self) -> None:
         if self._previous_base is not None:
             internals.set_rest_base_url(self._previous_base)
             self._previous_base = None
+        if FakeDiscord._active is self:
+            FakeDiscord._active = None
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -432,6 +441,8 @@ class FakeDiscord:
         interaction.response_type = callback_type
         interaction.response = body
         self._event("response", interaction.id, message.id if message else None, body)
+        if request.query.get("with_response") not in ("1", "true", "True"):
+            return web.Response(status=204)
 
         answer: dict[str, Any] = {
             "interaction": {"id": str(interaction.id), "type": interaction.type},

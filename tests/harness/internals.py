@@ -33,8 +33,7 @@ def _check() -> None:
     problems = []
     if not isinstance(getattr(discord.http.Route, "BASE", None), str):  # DEP-WARN
         problems.append("discord.http.Route.BASE (the REST base URL) is gone")
-    parsers = getattr(ConnectionState, "parse_interaction_create", None)  # DEP-WARN
-    if parsers is None:
+    if getattr(ConnectionState, "parse_interaction_create", None) is None:  # DEP-WARN
         problems.append("ConnectionState.parse_interaction_create is gone")
     if getattr(ConnectionState, "parse_guild_create", None) is None:  # DEP-WARN
         problems.append("ConnectionState.parse_guild_create is gone")

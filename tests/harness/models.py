@@ -6,7 +6,6 @@ under test parses exactly what it would parse in production.
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -284,10 +283,3 @@ class FakeMessage:
             data["application_id"] = str(self.application_id)
             data["webhook_id"] = str(self.application_id)
         return data
-
-
-_names = itertools.count(1)
-
-
-def next_name(prefix: str) -> str:
-    return f"{prefix}{next(_names)}"

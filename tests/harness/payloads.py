@@ -9,32 +9,17 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from tests.harness.fake_discord import (
-    APPLICATION_COMMAND,
-    AUTOCOMPLETE,
-    COMPONENT,
-    MODAL_SUBMIT,
-)
 from tests.harness.models import (
     BOT_PERMISSIONS,
     FakeChannel,
     FakeGuild,
     FakeMember,
-    FakeMessage,
     FakeUser,
     walk_components,
 )
 
 SUB_COMMAND, SUB_COMMAND_GROUP = 1, 2
 STRING, INTEGER, BOOLEAN, USER, CHANNEL, ROLE, MENTIONABLE, NUMBER = 3, 4, 5, 6, 7, 8, 9, 10
-_TYPE_NAMES = {
-    STRING: "string",
-    INTEGER: "integer",
-    BOOLEAN: "boolean",
-    USER: "user",
-    CHANNEL: "channel",
-    NUMBER: "number",
-}
 
 Actor = FakeMember | FakeUser
 
@@ -279,16 +264,3 @@ def modal_submit_data(modal: Mapping[str, Any], values: Mapping[str, str]) -> di
         "custom_id": modal["custom_id"],
         "components": [submitted(c) for c in modal["components"]],
     }
-
-
-def message_reference(message: FakeMessage) -> dict[str, Any]:
-    """The ``message`` a component interaction carries."""
-    return message.payload()
-
-
-INTERACTION_TYPES = {
-    "command": APPLICATION_COMMAND,
-    "component": COMPONENT,
-    "autocomplete": AUTOCOMPLETE,
-    "modal": MODAL_SUBMIT,
-}
