@@ -18,7 +18,8 @@ UPDATE_VARIABLE = "UPDATE_SNAPSHOTS"
 
 
 def render(schema: list[dict[str, object]]) -> str:
-    return json.dumps(schema, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    ordered = sorted(schema, key=lambda command: str(command["name"]))
+    return json.dumps(ordered, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
 
 
 async def test_synced_command_schema_matches_the_snapshot(harness: Harness) -> None:
