@@ -790,7 +790,7 @@ async def test_multiplier_is_two_decimals_within_the_configured_range(world: Wor
     )
     body = {"game": "luck", "dom": 0, "session": session.id}
     seen = set()
-    for _ in range(30):
+    for _ in range(20):
         multiplier = data_of(await world.play(body, world.owner.token))["multiplier"]
         assert 1.25 <= multiplier <= 1.30
         assert round(multiplier, 2) == multiplier
@@ -819,7 +819,7 @@ async def test_dice_results_are_internally_consistent(world: World) -> None:
     body = {"game": "dice", "dom": 0, "session": session.id}
     operations: set[str] = set()
     signs: set[str] = set()
-    for _ in range(30):
+    for _ in range(20):
         data = data_of(await world.play(body, world.owner.token))
         dices, ops = data["dices"], data["dicesops"]
         assert len(dices) == len(ops) == 3

@@ -21,6 +21,17 @@ Checks run in this order, and the first failure answers:
    once ever, 1: again after 24 h). Logged voters are keyed by (token, session,
    user) whatever their address; anonymous ones by (token, session, ip).
 
+A successful play moves the scheduled end, inserts one histories row (source
+DICE, LUCK or LINK; PENALTY for a penalty) and, except for a penalty, updates
+the game's ``used``/``lastuse`` (LINK dom=1 plays included). A LINK dom=0 vote
+also records its voter, except a penalty. Penalty: a LINK dom=0 request whose
+bearer is the session owner; type forced to add, multiplier forced to
+``maxmultiplier``, ``penalty: 1``; with no voter row kept it is never held back
+by the vote cooldown. A refused request changes nothing.
+
+Content-Type is not checked: a PHP backend reads the raw body whatever the
+header says (requests record the header, for tests that care).
+
 Amounts: ``time`` is the amount before the multiplier (DICE: |sum| x addunit;
 LUCK/LINK: int x unit), ``seconds`` = time x multiplier rounded half up, and
 the scheduled end moves by ``seconds``. The multiplier is a random two-decimal

@@ -283,4 +283,6 @@ class RecordedRequest:
     def bearer(self) -> str | None:
         """The bearer token sent, if the Authorization header had one."""
         scheme, _, value = self.headers.get("authorization", "").partition(" ")
-        return value.strip() or None if scheme.lower() == "bearer" else None
+        if scheme.lower() != "bearer":
+            return None
+        return value.strip() or None
