@@ -21,9 +21,11 @@ from tests.fakes.ct_api import (
     FakeChastityTracker,
     FakeSession,
     FakeUser,
+    Fault,
     LinkConfig,
     LuckConfig,
 )
+from tests.fakes.ct_api.games import GamesEndpoint
 from tests.fixtures.ct import shared_ssl_context
 
 LINK_KEYS = {
@@ -260,6 +262,24 @@ async def test_games_answers_405_to_anything_but_post(world: World, method: str)
 async def test_unknown_paths_are_404_in_the_envelope(world: World, path: str) -> None:
     error = error_of(await world.http.post(path, json=world.own("dice")), 404)
     assert error["code"] == "NOT_FOUND"
+
+
+async def test_server_failure_is_500_in_the_envelope(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(*_args: object) -> dict[str, Any]:
+        raise RuntimeError("database went away")
+
+    monkeypatch.setattr(GamesEndpoint, "play", broken)
+    error = error_of(await world.play(world.own("dice"), world.owner.token), 500)
+    assert error["code"] == "INTERNAL_ERROR"
+    assert "database" not in error["message"]
+
+
+async def test_injected_500_is_answered_in_the_envelope(world: World) -> None:
+    world.ct.inject(Fault.status(500))
+    assert error_of(await world.play(world.own("dice"), world.owner.token), 500)["code"]
+    assert [row.type for row in world.ct.histories(world.session.id)] == ["START"]
 
 
 # --- 4. Request body: required fields and allowed values --------------------------
@@ -611,10 +631,12 @@ async def test_logged_and_anonymous_votes_from_one_address_are_separate(world: W
 
 
 async def test_votes_are_counted_per_link(world: World) -> None:
-    other = world.ct.add_session(world.owner, link=LinkConfig())
+    other_link = LinkConfig()
+    other = world.ct.add_session(world.owner, link=other_link)
     data_of(await world.play(world.vote("add")))
-    body = {"game": "link", "dom": 0, "token": other.link.public_token if other.link else ""}
-    data_of(await world.play({**body, "type": "add"}))
+    body = {"game": "link", "dom": 0, "token": other_link.public_token, "type": "add"}
+    assert data_of(await world.play(body))["session"] == other.id
+    assert error_of(await world.play(body), 400)["code"] == "COOLDOWN"
 
 
 async def test_votes_record_voter_choice_and_outcome(world: World) -> None:
