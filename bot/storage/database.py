@@ -10,6 +10,8 @@ takes the write lock up front and waits for it instead of failing midway with
 
 from __future__ import annotations
 
+import logging
+import sqlite3
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -18,10 +20,12 @@ from typing import Any, Final, TypeAlias
 from sqlalchemy import Row, Table, event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, make_url
-from sqlalchemy.engine.interfaces import DBAPIConnection
+from sqlalchemy.engine.interfaces import DBAPIConnection, DBAPICursor
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.pool import ConnectionPoolEntry
 from sqlalchemy.sql.dml import Insert
+
+log = logging.getLogger(__name__)
 
 # A result row of any shape; repositories turn it into their own dataclass at once.
 AnyRow: TypeAlias = Row[*tuple[Any, ...]]
@@ -109,7 +113,7 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
         try:
             # busy_timeout first: switching to WAL may have to wait for another process.
             cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
-            cursor.execute("PRAGMA journal_mode = WAL")
+            _switch_to_wal(cursor)
             cursor.execute("PRAGMA synchronous = NORMAL")
             cursor.execute("PRAGMA foreign_keys = ON")
         finally:
@@ -121,3 +125,19 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
             conn.exec_driver_sql("BEGIN IMMEDIATE")
         else:
             conn.exec_driver_sql("BEGIN")
+
+
+def _switch_to_wal(cursor: DBAPICursor) -> None:
+    """Put the database file in WAL mode (a lasting property of the file, not the link).
+
+    Switching needs a moment of exclusive access, and SQLite reports "locked" at
+    once (no busy wait) when another connection is switching at the same time.
+    That other connection completes the switch, and every connection follows
+    the file's mode from its next transaction on, so the error can be ignored.
+    """
+    try:
+        cursor.execute("PRAGMA journal_mode = WAL")
+    except sqlite3.OperationalError as exc:
+        if "locked" not in str(exc):
+            raise
+        log.debug("another connection is switching the database to WAL mode")
