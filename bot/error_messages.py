@@ -34,6 +34,26 @@ class NotConnected(UserError):
         )
 
 
+class AnonymousCooldown(UserError):
+    """Chastity Tracker refused an anonymous vote for cooldown.
+
+    Every anonymous vote sent by the bot comes from the bot's one address, and
+    the API counts anonymous votes per address: one member's anonymous vote
+    uses up the window for everyone voting anonymously through the bot.
+    """
+
+    def __init__(self, api_message: str | None) -> None:
+        said = f"Chastity Tracker says: {api_message.rstrip('.')}. " if api_message else ""
+        super().__init__(
+            f"{said}Anonymous votes reach Chastity Tracker from this bot's one address, and "
+            "Chastity Tracker counts anonymous votes per address: all anonymous votes through "
+            "the bot share **one vote per lock and cooldown window**, and it has been used. "
+            "Two ways to vote anyway: connect your own account with `/account connect` "
+            "(your vote then counts as yours), or join a community poll on this lock, where "
+            "the bot casts one vote for the members' winning choice."
+        )
+
+
 RECONNECT_HINT = (
     "Create a new API token on your Chastity Tracker profile page, then run "
     "`/account connect` again."

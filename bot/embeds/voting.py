@@ -1,0 +1,263 @@
+"""Embeds for LINK voting: vote results, the lock list, voting panels and community polls.
+
+Pure functions over plain data; nothing here ever sees a whole lock token.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Self
+
+import discord
+
+from bot.ctapi.models import Choice, LinkResult, parse_utc
+from bot.embeds.format import discord_time, format_duration
+from bot.embeds.results import (
+    COLOUR_ADDED,
+    COLOUR_PENALTY,
+    COLOUR_REMOVED,
+    Actor,
+    result_embed,
+)
+
+PANEL_COLOUR = discord.Colour.blurple()
+POLL_COLOUR = discord.Colour.gold()
+CLOSED_COLOUR = discord.Colour.dark_grey()
+CHOICES: tuple[Choice, ...] = (Choice.ADD, Choice.SUB, Choice.RAND)
+
+
+def when(moment: datetime) -> str:
+    """A moment every reader sees in their own time zone, absolute and relative."""
+    return f"{discord_time(moment, 'F')} ({discord_time(moment, 'R')})"
+
+
+# -- a member's vote -------------------------------------------------------------------
+
+
+def vote_result_embed(
+    result: LinkResult, *, choice: Choice, lock_name: str | None, logged: bool
+) -> discord.Embed:
+    embed = result_embed(result, actor=Actor.VOTER, choice=choice, lock_name=lock_name)
+    embed.set_footer(
+        text="Logged vote: counted as yours." if logged else "Anonymous vote, sent by the bot."
+    )
+    return embed
+
+
+def penalty_warning(lock_name: str) -> str:
+    return (
+        f"⚠️ You are registered as the wearer of **{lock_name}**, and you are voting logged "
+        "with your own account. Chastity Tracker treats that as a **penalty**: time is "
+        "**added** at the **maximum multiplier**, whatever you chose.\n"
+        "Nothing is sent unless you confirm."
+    )
+
+
+# -- the lock list ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class LockLine:
+    name: str
+    masked_token: str
+    owner_id: int | None
+    allow_anonymous: bool
+
+
+def lock_list_embed(guild_name: str, lines: Sequence[LockLine]) -> discord.Embed:
+    embed = discord.Embed(title=f"Locks registered on {guild_name}", colour=PANEL_COLOUR)
+    if not lines:
+        embed.description = "No lock yet. Register one with `/locks add name token`."
+        return embed
+    for line in lines[:25]:
+        owner = f"<@{line.owner_id}>" if line.owner_id is not None else "not set"
+        anonymous = "allowed" if line.allow_anonymous else "not allowed"
+        embed.add_field(
+            name=line.name,
+            value=f"Token `{line.masked_token}`\nWearer: {owner}\nAnonymous votes: {anonymous}",
+            inline=False,
+        )
+    if len(lines) > 25:
+        embed.set_footer(text=f"…and {len(lines) - 25} more")
+    return embed
+
+
+# -- voting panels ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ResultSummary:
+    """What a panel or a poll remembers of a vote's result (no voter, no token)."""
+
+    added: bool
+    seconds: int
+    multiplier: float
+    scheduled_end: datetime
+    choice: Choice
+    penalty: bool
+    at: datetime
+
+    @classmethod
+    def of(cls, result: LinkResult, choice: Choice, at: datetime) -> Self:
+        return cls(
+            added=result.added,
+            seconds=result.seconds,
+            multiplier=result.multiplier,
+            scheduled_end=result.scheduled_end,
+            choice=choice,
+            penalty=result.penalty,
+            at=at,
+        )
+
+    def to_json(self) -> str:
+        return json.dumps(
+            {
+                "added": self.added,
+                "seconds": self.seconds,
+                "multiplier": self.multiplier,
+                "scheduled_end": self.scheduled_end.isoformat(),
+                "choice": self.choice.value,
+                "penalty": self.penalty,
+                "at": self.at.isoformat(),
+            },
+            sort_keys=True,
+        )
+
+    @classmethod
+    def from_json(cls, text: str | None) -> Self | None:
+        """The summary stored in ``text``; None when absent or unreadable."""
+        if not text:
+            return None
+        try:
+            data: dict[str, Any] = json.loads(text)
+            scheduled_end = parse_utc(data["scheduled_end"])
+            at = parse_utc(data["at"])
+            if scheduled_end is None or at is None:
+                return None
+            return cls(
+                added=bool(data["added"]),
+                seconds=int(data["seconds"]),
+                multiplier=float(data["multiplier"]),
+                scheduled_end=scheduled_end,
+                choice=Choice(data["choice"]),
+                penalty=bool(data["penalty"]),
+                at=at,
+            )
+        except (ValueError, KeyError, TypeError):
+            return None
+
+    def describe(self) -> str:
+        what = (
+            "Penalty: time added"
+            if self.penalty
+            else "Time added"
+            if self.added
+            else ("Time removed")
+        )
+        return (
+            f"{what}: **{format_duration(self.seconds)}** (×{self.multiplier:.2f}), "
+            f"vote {self.choice.label}, {discord_time(self.at, 'R')}"
+        )
+
+
+def panel_embed(
+    *,
+    lock_name: str,
+    owner_id: int | None,
+    allow_anonymous: bool,
+    latest: ResultSummary | None,
+) -> discord.Embed:
+    embed = discord.Embed(
+        title=f"Vote on {lock_name}",
+        description=(
+            "Click a button to vote. With a connected account your vote is logged, as you; "
+            "otherwise it is anonymous."
+            if allow_anonymous
+            else "Click a button to vote. Votes on this lock are logged: connect your "
+            "Chastity Tracker account first with `/account connect`."
+        ),
+        colour=_latest_colour(latest),
+    )
+    if owner_id is not None:
+        embed.add_field(name="Wearer", value=f"<@{owner_id}>")
+    embed.add_field(name="Anonymous votes", value="allowed" if allow_anonymous else "not allowed")
+    if latest is not None:
+        embed.add_field(name="Latest result", value=latest.describe(), inline=False)
+        embed.add_field(name="Scheduled end", value=when(latest.scheduled_end), inline=False)
+    else:
+        embed.add_field(name="Latest result", value="No vote through this panel yet.", inline=False)
+    if allow_anonymous:
+        embed.set_footer(
+            text="Anonymous votes through the bot share one vote per lock and cooldown window."
+        )
+    return embed
+
+
+def removed_panel_embed(lock_name: str) -> discord.Embed:
+    return discord.Embed(
+        title=f"Vote on {lock_name}",
+        description="This lock was removed from the server: the panel no longer takes votes.",
+        colour=CLOSED_COLOUR,
+    )
+
+
+def _latest_colour(latest: ResultSummary | None) -> discord.Colour:
+    if latest is None:
+        return PANEL_COLOUR
+    if latest.penalty:
+        return COLOUR_PENALTY
+    return COLOUR_ADDED if latest.added else COLOUR_REMOVED
+
+
+# -- community polls -------------------------------------------------------------------
+
+
+def tally_text(tally: Mapping[str, int]) -> str:
+    lines = [f"{choice.label}: **{tally.get(choice.value, 0)}**" for choice in CHOICES]
+    return "\n".join(lines)
+
+
+def poll_embed(
+    *,
+    lock_name: str | None,
+    ends_at: datetime,
+    tally: Mapping[str, int],
+    closed: bool = False,
+    outcome: str | None = None,
+) -> discord.Embed:
+    """The poll message: open with a live tally, or closed with ``outcome`` (one line)."""
+    name = lock_name or "a removed lock"
+    members = sum(tally.values())
+    if closed:
+        embed = discord.Embed(
+            title=f"Community poll on {name} (closed)",
+            description=outcome or "This poll is closed.",
+            colour=CLOSED_COLOUR,
+        )
+        embed.add_field(name="Ended", value=when(ends_at), inline=False)
+    else:
+        embed = discord.Embed(
+            title=f"Community poll on {name}",
+            description=(
+                "Pick a choice below; you can change it until the poll ends. Then the bot "
+                "casts **one anonymous vote** for the winning choice (a tie means Random)."
+            ),
+            colour=POLL_COLOUR,
+        )
+        embed.add_field(name="Ends", value=when(ends_at), inline=False)
+    embed.add_field(
+        name=f"Tally ({members} member{'s' if members != 1 else ''})", value=(tally_text(tally))
+    )
+    return embed
+
+
+def poll_tally_embed(lock_name: str | None, tally: Mapping[str, int]) -> discord.Embed:
+    members = sum(tally.values())
+    return discord.Embed(
+        title=f"Final tally · {lock_name or 'a removed lock'}",
+        description=f"{tally_text(tally)}\n{members} member{'s' if members != 1 else ''} chose.",
+        colour=POLL_COLOUR,
+    )
