@@ -1,0 +1,154 @@
+"""Voting panels: a message about a lock with three vote buttons, kept up to date.
+
+A click votes exactly like ``/link vote`` for the member who clicked (logged
+when connected, anonymous otherwise if the lock allows it; penalty guard and
+flood control included), answers them privately, and redraws the panel with
+the latest result. Redraws are coalesced per panel (see ``bot.views.edits``).
+A panel whose message was deleted is forgotten the first time an edit says so.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any, Final
+
+import discord
+
+from bot.ctapi import Choice, LinkResult
+from bot.embeds.voting import ResultSummary, panel_embed, removed_panel_embed
+from bot.error_messages import UserError
+from bot.storage import Lock, Panel, Storage
+from bot.views.buttons import panel_view
+from bot.views.edits import EditCoalescer
+from bot.views.vote_flow import vote_from_interaction
+from bot.voting import VotePlan, VoteService
+
+log = logging.getLogger(__name__)
+
+UNKNOWN_MESSAGE: Final = 10008
+PANEL_EDIT_INTERVAL: Final = 5.0
+"""Seconds between two edits of one panel: a burst of clicks becomes a few edits."""
+
+
+class PanelGone(UserError):
+    def __init__(self) -> None:
+        super().__init__("This panel no longer takes votes: its lock was removed from the server.")
+
+
+class CannotPost(UserError):
+    def __init__(self, channel_id: int) -> None:
+        super().__init__(
+            f"I could not post in <#{channel_id}>. Check that I can view the channel, "
+            "send messages and embed links there."
+        )
+
+
+class PanelService:
+    def __init__(
+        self,
+        *,
+        client: discord.Client,
+        storage: Storage,
+        votes: VoteService,
+        clock: Callable[[], datetime],
+        edit_interval: float = PANEL_EDIT_INTERVAL,
+    ) -> None:
+        self._client = client
+        self._storage = storage
+        self._votes = votes
+        self._clock = clock
+        self.edits = EditCoalescer(edit_interval)
+
+    async def close(self) -> None:
+        await self.edits.close()
+
+    # -- posting ---------------------------------------------------------------------
+
+    async def post(self, lock: Lock, channel_id: int) -> Panel:
+        """Record the panel, then post it (its buttons carry the panel id)."""
+        panel = await self._storage.panels.create(lock.guild_id, channel_id, lock.id, self._clock())
+        channel = self._client.get_partial_messageable(channel_id, guild_id=lock.guild_id)
+        try:
+            message = await channel.send(embed=self._embed(lock, None), view=panel_view(panel.id))
+        except discord.HTTPException as error:
+            await self._storage.panels.delete(panel.id)
+            log.info("Could not post a panel in channel %d: %s", channel_id, error)
+            raise CannotPost(channel_id) from None
+        await self._storage.panels.set_message(panel.id, message.id)
+        return panel
+
+    async def retire(self, lock: Lock) -> int:
+        """Before a lock is removed: turn its panels into a notice without buttons."""
+        panels = await self._storage.panels.for_lock(lock.id)
+        for panel in panels:
+            if panel.message_id is None:
+                continue
+            try:
+                await self._message(panel).edit(embed=removed_panel_embed(lock.name), view=None)
+            except discord.HTTPException as error:
+                log.info("Could not retire panel %d: %s", panel.id, error)
+        return len(panels)
+
+    # -- clicks ----------------------------------------------------------------------
+
+    async def click(
+        self, interaction: discord.Interaction[Any], panel_id: int, choice: Choice
+    ) -> None:
+        panel = await self._storage.panels.get(panel_id)
+        lock = await self._storage.locks.get(panel.lock_id) if panel is not None else None
+        if panel is None or lock is None:
+            raise PanelGone()
+
+        async def show_result(plan: VotePlan, result: LinkResult) -> None:
+            await self.record(panel_id, result, plan.choice)
+
+        # Panel answers are always private: the panel itself shows the result to all.
+        await vote_from_interaction(
+            interaction, self._votes, self._votes.target_of(lock), choice, after=show_result
+        )
+
+    async def record(self, panel_id: int, result: LinkResult, choice: Choice) -> None:
+        summary = ResultSummary.of(result, choice, self._clock())
+        await self._storage.panels.record_result(panel_id, summary.to_json(), self._clock())
+        self.refresh(panel_id)
+
+    # -- drawing ---------------------------------------------------------------------
+
+    def refresh(self, panel_id: int) -> None:
+        """Redraw the panel soon, merged with other redraws of the same panel."""
+        self.edits.request(("panel", panel_id), lambda: self.redraw(panel_id))
+
+    async def redraw(self, panel_id: int) -> None:
+        """Edit the panel's message to its stored state now; forget it if the message is gone."""
+        panel = await self._storage.panels.get(panel_id)
+        if panel is None or panel.message_id is None:
+            return
+        lock = await self._storage.locks.get(panel.lock_id)
+        if lock is None:
+            return
+        latest = ResultSummary.from_json(panel.last_result_json)
+        try:
+            await self._message(panel).edit(
+                embed=self._embed(lock, latest), view=panel_view(panel.id)
+            )
+        except discord.NotFound as error:
+            if error.code != UNKNOWN_MESSAGE:
+                raise
+            await self._storage.panels.delete(panel.id)
+            log.info("Panel %d's message was deleted; the panel is forgotten", panel.id)
+
+    def _message(self, panel: Panel) -> discord.PartialMessage:
+        assert panel.message_id is not None
+        channel = self._client.get_partial_messageable(panel.channel_id, guild_id=panel.guild_id)
+        return channel.get_partial_message(panel.message_id)
+
+    @staticmethod
+    def _embed(lock: Lock, latest: ResultSummary | None) -> discord.Embed:
+        return panel_embed(
+            lock_name=lock.name,
+            owner_id=lock.owner_id,
+            allow_anonymous=lock.allow_anonymous,
+            latest=latest,
+        )

@@ -1,0 +1,344 @@
+"""Community polls: many members choose, the bot casts ONE anonymous vote at the end.
+
+Anonymous votes through the bot share one vote per lock and cooldown window
+(they all come from the bot's address), so a poll turns many anonymous
+members into one well-founded anonymous vote.
+
+Closing is crash-safe (see ``bot.storage.polls``): ``begin_close`` records the
+winning choice before the vote is sent and ``finish_close`` the outcome after.
+A poll found ``closing`` at start may or may not have reached Chastity
+Tracker: it is marked ``in_doubt``, reported in its channel and never cast
+again.
+
+Time is the bot's injectable clock. :meth:`PollService.run_due` closes every
+poll whose time is up; the background loop calls it, and tests call it directly.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from collections.abc import Callable, Mapping
+from datetime import datetime, timedelta
+from typing import Any, Final
+
+import discord
+
+from bot.ctapi import BadRequest, ChastityTrackerError, Choice, LinkResult
+from bot.embeds.format import discord_time
+from bot.embeds.voting import ResultSummary, poll_embed, poll_tally_embed, vote_result_embed
+from bot.error_messages import UserError, describe_error
+from bot.flood import FloodGate
+from bot.plays import outcome_of
+from bot.storage import Lock, Poll, Storage
+from bot.views.buttons import poll_view
+from bot.views.edits import EditCoalescer
+from bot.voting import VoteService
+
+log = logging.getLogger(__name__)
+
+MIN_MINUTES: Final = 5
+MAX_MINUTES: Final = 1440
+POLL_EDIT_INTERVAL: Final = 5.0
+"""Seconds between two tally edits of one poll message."""
+MAX_SLEEP: Final = 30.0
+"""The scheduler looks at least this often (the clock can jump, e.g. after a suspend)."""
+
+# What finish_close records as the outcome, besides the ledger outcomes (ok, refused, ...).
+NO_VOTES: Final = "no_votes"
+LOCK_REMOVED: Final = "lock_removed"
+
+
+class PollClosed(UserError):
+    def __init__(self) -> None:
+        super().__init__("This poll has ended: choices can no longer change.")
+
+
+class PollGone(UserError):
+    def __init__(self) -> None:
+        super().__init__("This poll no longer exists.")
+
+
+def winning_choice(tally: Mapping[str, int]) -> Choice | None:
+    """The choice most members picked; a tie goes to rand; nobody chose: None."""
+    best = max(tally.values(), default=0)
+    if best == 0:
+        return None
+    leaders = [choice for choice, count in tally.items() if count == best]
+    return Choice(leaders[0]) if len(leaders) == 1 else Choice.RAND
+
+
+class PollService:
+    def __init__(
+        self,
+        *,
+        client: discord.Client,
+        storage: Storage,
+        votes: VoteService,
+        flood: FloodGate,
+        clock: Callable[[], datetime],
+        edit_interval: float = POLL_EDIT_INTERVAL,
+    ) -> None:
+        self._client = client
+        self._storage = storage
+        self._votes = votes
+        self._flood = flood
+        self._clock = clock
+        self.edits = EditCoalescer(edit_interval)
+        self._wake = asyncio.Event()
+        self._loop_task: asyncio.Task[None] | None = None
+
+    # -- lifecycle ---------------------------------------------------------------------
+
+    def start_scheduler(self) -> None:
+        """Recover and close overdue polls once the bot is ready, then keep watching."""
+        if self._loop_task is None:
+            self._loop_task = asyncio.create_task(self._scheduler(), name="poll-scheduler")
+
+    async def close(self) -> None:
+        if self._loop_task is not None:
+            self._loop_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._loop_task
+            self._loop_task = None
+        await self.edits.close()
+
+    async def _scheduler(self) -> None:
+        waiter: Any = getattr(self._client, "wait_until_ready", None)
+        if waiter is not None:
+            await waiter()
+        try:
+            await self.recover()
+        except Exception:
+            log.exception("Recovering polls at start failed")
+        while True:
+            try:
+                await self.run_due()
+                pause = await self._next_pause()
+            except Exception:
+                log.exception("The poll scheduler failed; trying again shortly")
+                pause = MAX_SLEEP
+            self._wake.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout=pause)
+
+    async def _next_pause(self) -> float:
+        open_polls = await self._storage.polls.list_open()
+        if not open_polls:
+            return MAX_SLEEP
+        until = (open_polls[0].ends_at - self._clock()).total_seconds()
+        return min(MAX_SLEEP, max(0.5, until))
+
+    # -- starting and choosing ----------------------------------------------------------
+
+    async def start(self, lock: Lock, channel_id: int, minutes: int, created_by: int) -> Poll:
+        if not MIN_MINUTES <= minutes <= MAX_MINUTES:
+            raise UserError(f"A poll lasts {MIN_MINUTES} to {MAX_MINUTES} minutes.")
+        now = self._clock()
+        poll = await self._storage.polls.create(
+            lock.guild_id, channel_id, lock.id, created_by, now + timedelta(minutes=minutes), now
+        )
+        channel = self._client.get_partial_messageable(channel_id, guild_id=lock.guild_id)
+        try:
+            message = await channel.send(
+                embed=poll_embed(lock_name=lock.name, ends_at=poll.ends_at, tally={}),
+                view=poll_view(poll.id),
+            )
+        except discord.HTTPException as error:
+            # Never shown, so nobody chose: close it as empty at once.
+            log.info("Could not post poll %d in channel %d: %s", poll.id, channel_id, error)
+            if await self._storage.polls.begin_close(poll.id, None, now):
+                await self._storage.polls.finish_close(poll.id, "not_posted", None, now)
+            raise UserError(
+                f"I could not post in <#{channel_id}>. Check that I can view the channel, "
+                "send messages and embed links there."
+            ) from None
+        await self._storage.polls.set_message(poll.id, message.id)
+        self._wake.set()
+        return poll
+
+    async def choose(
+        self, interaction: discord.Interaction[Any], poll_id: int, choice: Choice
+    ) -> None:
+        member = interaction.user.id
+        now = self._clock()
+        self._flood.check(member, now)
+        poll = await self._storage.polls.get(poll_id)
+        if poll is None:
+            raise PollGone()
+        if poll.status != "open" or now >= poll.ends_at:
+            self._wake.set()
+            raise PollClosed()
+        if not await self._storage.polls.set_choice(poll_id, member, choice.value, now):
+            raise PollClosed()
+        await interaction.response.send_message(
+            f"Your choice: **{choice.label}**. You can change it until the poll ends "
+            f"{discord_time(poll.ends_at, 'R')}; then the bot casts one anonymous vote for "
+            "the winning choice.",
+            ephemeral=True,
+        )
+        self.refresh(poll_id)
+
+    # -- closing -------------------------------------------------------------------------
+
+    async def run_due(self) -> list[int]:
+        """Close every open poll whose time is up; the ids closed by this call."""
+        now = self._clock()
+        due = [poll for poll in await self._storage.polls.list_open() if poll.ends_at <= now]
+        closed: list[int] = []
+        for poll in due:
+            try:
+                if await self.close_poll(poll):
+                    closed.append(poll.id)
+            except Exception:
+                log.exception("Closing poll %d failed", poll.id)
+        return closed
+
+    async def close_poll(self, poll: Poll) -> bool:
+        """Close ``poll``: at most one vote, ever. False if someone else closed it."""
+        tally = await self._storage.polls.tally(poll.id)
+        winner = winning_choice(tally)
+        lock = await self._storage.locks.get(poll.lock_id) if poll.lock_id is not None else None
+        to_cast = winner if lock is not None else None
+        # The intent is on record before anything is sent: a crash from here on
+        # leaves the poll `closing`, which the next start reports and never re-casts.
+        if not await self._storage.polls.begin_close(
+            poll.id, to_cast.value if to_cast else None, self._clock()
+        ):
+            return False
+        result: LinkResult | None = None
+        if lock is None or to_cast is None:
+            outcome = NO_VOTES if winner is None else LOCK_REMOVED
+            detail: str | None = None
+            text = (
+                "Nobody picked a choice, so no vote was cast."
+                if winner is None
+                else "The lock was removed before the poll ended, so no vote was cast."
+            )
+        else:
+            try:
+                result = await self._votes.cast_anonymous(
+                    lock, to_cast, caster_id=self._caster_id(), guild_id=poll.guild_id
+                )
+            except (ChastityTrackerError, UserError) as error:
+                outcome = outcome_of(error) if isinstance(error, ChastityTrackerError) else "error"
+                text = _refusal_text(error)
+                detail = json.dumps({"error": type(error).__name__, "message": text})
+            else:
+                outcome = "ok"
+                detail = ResultSummary.of(result, to_cast, self._clock()).to_json()
+                text = f"The bot cast one anonymous vote for **{to_cast.label}**."
+        await self._storage.polls.finish_close(poll.id, outcome, detail, self._clock())
+        log.info("Poll %d closed: %s", poll.id, outcome)
+        await self._announce(poll, lock=lock, tally=tally, text=text, result=result, choice=to_cast)
+        return True
+
+    async def recover(self) -> list[int]:
+        """At start: polls left `closing` by a crash become in_doubt and are reported."""
+        reported: list[int] = []
+        for poll in await self._storage.polls.list_closing():
+            if not await self._storage.polls.mark_in_doubt(poll.id, self._clock()):
+                continue
+            reported.append(poll.id)
+            lock = await self._storage.locks.get(poll.lock_id) if poll.lock_id else None
+            tally = await self._storage.polls.tally(poll.id)
+            choice = Choice(poll.winning_choice) if poll.winning_choice else None
+            what = f" for **{choice.label}**" if choice else ""
+            text = (
+                f"The bot stopped while casting this poll's anonymous vote{what}. It may or may "
+                "not have reached Chastity Tracker, so it will **not** be sent again: check the "
+                "lock's history on Chastity Tracker."
+            )
+            log.warning("Poll %d was closing during a stop; marked in doubt", poll.id)
+            await self._announce(poll, lock=lock, tally=tally, text=text, result=None, choice=None)
+        return reported
+
+    async def _announce(
+        self,
+        poll: Poll,
+        *,
+        lock: Lock | None,
+        tally: Mapping[str, int],
+        text: str,
+        result: LinkResult | None,
+        choice: Choice | None,
+    ) -> None:
+        """Post the outcome and the final tally, then close the poll message."""
+        name = lock.name if lock is not None else None
+        embeds = [poll_tally_embed(name, tally)]
+        if result is not None and choice is not None:
+            embeds.insert(0, vote_result_embed(result, choice=choice, lock_name=name, logged=False))
+        channel = self._client.get_partial_messageable(poll.channel_id, guild_id=poll.guild_id)
+        content = f"**Community poll on {name or 'a removed lock'} closed.** {text}"
+        try:
+            await channel.send(content, embeds=embeds)
+        except discord.HTTPException as error:
+            log.warning("Could not post the result of poll %d: %s", poll.id, error)
+        await self.edits.now(("poll", poll.id), lambda: self.redraw(poll.id, outcome=text))
+
+    def _caster_id(self) -> int:
+        # The ledger names who acted; a poll's vote is the bot's own.
+        user = self._client.user
+        return user.id if user is not None else 0
+
+    # -- drawing -------------------------------------------------------------------------
+
+    def refresh(self, poll_id: int) -> None:
+        self.edits.request(("poll", poll_id), lambda: self.redraw(poll_id))
+
+    async def redraw(self, poll_id: int, *, outcome: str | None = None) -> None:
+        poll = await self._storage.polls.get(poll_id)
+        if poll is None or poll.message_id is None:
+            return
+        lock = await self._storage.locks.get(poll.lock_id) if poll.lock_id is not None else None
+        tally = await self._storage.polls.tally(poll_id)
+        closed = poll.status != "open"
+        embed = poll_embed(
+            lock_name=lock.name if lock is not None else None,
+            ends_at=poll.ends_at,
+            tally=tally,
+            closed=closed,
+            outcome=outcome or _stored_outcome(poll),
+        )
+        channel = self._client.get_partial_messageable(poll.channel_id, guild_id=poll.guild_id)
+        try:
+            await channel.get_partial_message(poll.message_id).edit(
+                embed=embed, view=poll_view(poll.id, closed=closed)
+            )
+        except discord.NotFound:
+            log.info("Poll %d's message is gone; the poll goes on without it", poll.id)
+
+
+def _refusal_text(error: BaseException) -> str:
+    if isinstance(error, ChastityTrackerError) and outcome_of(error) == "unknown":
+        return (
+            "Chastity Tracker did not answer in time: the vote may or may not have been "
+            "counted. It will not be sent again; check the lock's history on Chastity Tracker."
+        )
+    if isinstance(error, BadRequest) and error.is_cooldown:
+        said = f" ({error.message})" if error.message else ""
+        return (
+            f"Chastity Tracker refused the vote for cooldown{said}. Anonymous votes through "
+            "the bot share one vote per lock and cooldown window, and it was already used."
+        )
+    return f"The vote was not counted. {describe_error(error) or 'It failed.'}"
+
+
+def _stored_outcome(poll: Poll) -> str | None:
+    if poll.status == "in_doubt":
+        return "The bot stopped while casting this poll's vote; it was not sent again."
+    if poll.status == "closing":
+        return "Closing…"
+    if poll.outcome == "ok" and poll.winning_choice:
+        return f"The bot cast one anonymous vote for **{Choice(poll.winning_choice).label}**."
+    if poll.outcome == NO_VOTES:
+        return "Nobody picked a choice, so no vote was cast."
+    if poll.outcome == LOCK_REMOVED:
+        return "The lock was removed, so no vote was cast."
+    if poll.outcome == "unknown":
+        return "Chastity Tracker did not answer in time: the vote may or may not have counted."
+    if poll.outcome is not None:
+        return "The vote was not counted."
+    return None

@@ -1,0 +1,98 @@
+"""The Add time / Remove time / Random buttons of panels and polls, as dynamic items.
+
+``custom_id`` is ``panel:<id>:<choice>`` or ``poll:<id>:<choice>`` (well under
+Discord's 100 characters), so discord.py rebuilds the button from the id alone,
+on any message and after any restart.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Self
+
+import discord
+
+from bot.ctapi import Choice
+from bot.interaction_errors import handle_interaction_error
+from bot.views.host import voting_host
+
+_STYLES = {
+    Choice.ADD: discord.ButtonStyle.danger,
+    Choice.SUB: discord.ButtonStyle.success,
+    Choice.RAND: discord.ButtonStyle.primary,
+}
+_EMOJI = {Choice.ADD: "➕", Choice.SUB: "➖", Choice.RAND: "🎲"}
+CHOICE_ORDER = (Choice.ADD, Choice.SUB, Choice.RAND)
+
+
+def _button(custom_id: str, choice: Choice, disabled: bool) -> discord.ui.Button[Any]:
+    return discord.ui.Button(
+        label=choice.label,
+        emoji=_EMOJI[choice],
+        style=_STYLES[choice],
+        custom_id=custom_id,
+        disabled=disabled,
+    )
+
+
+class PanelButton(
+    discord.ui.DynamicItem[discord.ui.Button[Any]],
+    template=r"panel:(?P<panel_id>[0-9]{1,20}):(?P<choice>add|sub|rand)",
+):
+    def __init__(self, panel_id: int, choice: Choice, *, disabled: bool = False) -> None:
+        self.panel_id = panel_id
+        self.choice = choice
+        super().__init__(_button(f"panel:{panel_id}:{choice.value}", choice, disabled))
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any], match: re.Match[str]
+    ) -> Self:
+        return cls(int(match["panel_id"]), Choice(match["choice"]))
+
+    async def callback(self, interaction: discord.Interaction[Any]) -> None:
+        # discord.py only logs what a dynamic item raises: answer the member here.
+        try:
+            await voting_host(interaction.client).panels.click(
+                interaction, self.panel_id, self.choice
+            )
+        except Exception as error:
+            await handle_interaction_error(interaction, error)
+
+
+class PollButton(
+    discord.ui.DynamicItem[discord.ui.Button[Any]],
+    template=r"poll:(?P<poll_id>[0-9]{1,20}):(?P<choice>add|sub|rand)",
+):
+    def __init__(self, poll_id: int, choice: Choice, *, disabled: bool = False) -> None:
+        self.poll_id = poll_id
+        self.choice = choice
+        super().__init__(_button(f"poll:{poll_id}:{choice.value}", choice, disabled))
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any], match: re.Match[str]
+    ) -> Self:
+        return cls(int(match["poll_id"]), Choice(match["choice"]))
+
+    async def callback(self, interaction: discord.Interaction[Any]) -> None:
+        try:
+            await voting_host(interaction.client).polls.choose(
+                interaction, self.poll_id, self.choice
+            )
+        except Exception as error:
+            await handle_interaction_error(interaction, error)
+
+
+def panel_view(panel_id: int) -> discord.ui.View:
+    view = discord.ui.View(timeout=None)
+    for choice in CHOICE_ORDER:
+        view.add_item(PanelButton(panel_id, choice))
+    return view
+
+
+def poll_view(poll_id: int, *, closed: bool = False) -> discord.ui.View:
+    view = discord.ui.View(timeout=None)
+    for choice in CHOICE_ORDER:
+        view.add_item(PollButton(poll_id, choice, disabled=closed))
+    return view

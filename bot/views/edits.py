@@ -1,0 +1,85 @@
+"""Coalesced message edits: a burst of changes becomes a few edits, and the last one lands.
+
+Discord rate-limits message edits per channel, so a panel clicked by twenty
+members must not be edited twenty times. Per key (a panel or a poll), the
+first request edits at once; requests within ``interval`` of the last edit
+are merged into one more edit when the interval is over. Each edit renders the
+state current when it runs, so the final state always reaches the message.
+Edits of one key never overlap.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Hashable
+from dataclasses import dataclass, field
+
+log = logging.getLogger(__name__)
+
+Edit = Callable[[], Awaitable[None]]
+
+
+@dataclass(slots=True)
+class _Key:
+    edit: Edit
+    dirty: bool = False
+    last: float = float("-inf")
+    task: asyncio.Task[None] | None = None
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+
+class EditCoalescer:
+    def __init__(self, interval: float) -> None:
+        self.interval = interval
+        self._keys: dict[Hashable, _Key] = {}
+        self._closed = False
+
+    def request(self, key: Hashable, edit: Edit) -> None:
+        """Ask for ``edit`` to run soon; merged with other requests for ``key``."""
+        if self._closed:
+            return
+        state = self._keys.get(key)
+        if state is None:
+            state = self._keys[key] = _Key(edit)
+        state.edit = edit
+        state.dirty = True
+        if state.task is None or state.task.done():
+            state.task = asyncio.create_task(self._run(state), name=f"coalesced-edit-{key}")
+
+    async def now(self, key: Hashable, edit: Edit) -> None:
+        """Run ``edit`` at once (after any edit of ``key`` in progress), e.g. a final state."""
+        state = self._keys.get(key)
+        if state is None:
+            state = self._keys[key] = _Key(edit)
+        async with state.lock:
+            state.last = asyncio.get_running_loop().time()
+            await edit()
+
+    async def flush(self) -> None:
+        """Wait until every requested edit has run."""
+        while tasks := [s.task for s in self._keys.values() if s.task and not s.task.done()]:
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+    async def close(self) -> None:
+        """Stop: pending edits are dropped (the next start redraws from storage)."""
+        self._closed = True
+        tasks = [s.task for s in self._keys.values() if s.task and not s.task.done()]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        self._keys.clear()
+
+    async def _run(self, state: _Key) -> None:
+        loop = asyncio.get_running_loop()
+        while state.dirty:
+            wait = state.last + self.interval - loop.time()
+            if wait > 0:
+                await asyncio.sleep(wait)
+            async with state.lock:
+                state.dirty = False
+                state.last = loop.time()
+                try:
+                    await state.edit()
+                except Exception:
+                    log.exception("A coalesced message edit failed")
