@@ -111,7 +111,7 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         try:
-            # busy_timeout first: switching to WAL may have to wait for another process.
+            # busy_timeout first, so what follows waits for a busy database, not fails.
             cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
             _switch_to_wal(cursor)
             cursor.execute("PRAGMA synchronous = NORMAL")
