@@ -82,7 +82,8 @@ def describe_api_error(error: ChastityTrackerError) -> str:
         case RateLimited():
             return "Chastity Tracker is busy right now. Nothing was played; try again in a minute."
         case BadRequest():
-            text = error.message or "it refused the request"
+            # The API's message usually ends with its own full stop.
+            text = (error.message or "it refused the request").rstrip(".")
             hint = (
                 " You can play or vote again once the wait is over."
                 if error.is_cooldown

@@ -108,6 +108,7 @@ async def test_api_errors_are_shown_privately(
     assert result.response.type == DEFERRED_CHANNEL_MESSAGE  # the defer came first
     text = await private_error(harness, result)
     assert expected in text
+    assert ".." not in text
     assert len(game_posts(ct_fake)) == 1
     [entry] = await harness.storage.ledger.recent(by.id)
     assert entry.status == outcome
