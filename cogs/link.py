@@ -14,6 +14,9 @@ from discord.ext import commands
 
 from bot.ctapi import Choice, Game
 from bot.games import GamePlay
+from bot.storage.locks import NAME_MAX_LENGTH
+from bot.views.host import voting_host
+from bot.views.vote_flow import vote_from_interaction
 from cogs._plays import (
     PRIVATE_DESCRIPTION,
     SESSION_DESCRIPTION,
@@ -31,6 +34,7 @@ CHOICE_OPTIONS: list[app_commands.Choice[str]] = [
 CHOICE_DESCRIPTION = "Add time, remove time, or let chance decide"
 
 SessionId = app_commands.Range[int, 1]
+LockName = app_commands.Range[str, 1, NAME_MAX_LENGTH]
 
 
 class Link(
@@ -65,6 +69,48 @@ class Link(
             choice=Choice(choice.value),
         )
         await play_and_show(interaction, play, private=private)
+
+    @app_commands.command(
+        name="vote", description="Vote on a lock: add time, remove time or random"
+    )
+    @app_commands.describe(
+        choice=CHOICE_DESCRIPTION,
+        lock="A lock registered on this server (may be left out when there is only one)",
+        token="A public LINK token or share link, for a lock not registered here",  # noqa: S106
+        anonymous="Vote anonymously even though your account is connected",
+    )
+    @app_commands.choices(choice=CHOICE_OPTIONS)
+    async def vote(
+        self,
+        interaction: discord.Interaction[Any],
+        choice: app_commands.Choice[str],
+        lock: LockName | None = None,
+        token: str | None = None,
+        anonymous: bool = False,
+    ) -> None:
+        votes = voting_host(self.bot).votes
+        target = await votes.resolve(interaction.guild_id, lock, token)
+        # A logged vote is posted in the channel: it is the member's own, Chastity
+        # Tracker attributes it to them anyway, and everyone sees the lock move. An
+        # anonymous vote is answered privately: Discord shows who ran a command, so a
+        # public answer would unmask the voter.
+        await vote_from_interaction(
+            interaction,
+            votes,
+            target,
+            Choice(choice.value),
+            anonymous=anonymous,
+            public_when_logged=True,
+        )
+
+    @vote.autocomplete("lock")
+    async def vote_lock_names(
+        self, interaction: discord.Interaction[Any], current: str
+    ) -> list[app_commands.Choice[str]]:
+        if interaction.guild_id is None:
+            return []
+        names = await self.bot.storage.locks.names_like(interaction.guild_id, current)
+        return [app_commands.Choice(name=name, value=name) for name in names]
 
 
 async def setup(bot: ChastityBot) -> None:
