@@ -22,7 +22,7 @@ log = logging.getLogger(__name__)
 
 SESSION_DESCRIPTION = "Session id on Chastity Tracker (suggested: your active and recent ones)"
 OPTIONAL_SESSION_DESCRIPTION = (
-    "Session id (suggested: your active and recent ones); optional with just one"
+    "Session id (suggested: your active and recent ones); optional if only one is active"
 )
 PRIVATE_DESCRIPTION = "Show the result only to you (default: posted in the channel)"
 
