@@ -1,0 +1,266 @@
+"""Voting panels: posted by admins, a click votes like /link vote, redrawn with the result."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from bot.panels import PanelService
+from bot.storage import Panel
+from tests.fakes.ct_api import FakeChastityTracker, Fault
+from tests.fixtures.discord import HarnessFactory
+from tests.harness import FakeMessage, Harness
+from tests.harness.fake_discord import Event
+from tests.voting_support import (
+    Wearer,
+    connect,
+    game_posts,
+    latest,
+    register,
+    vote_body,
+    wearer,
+)
+
+
+def panels(harness: Harness) -> PanelService:
+    cog: Any = harness.bot.get_cog("Locks")
+    service: PanelService = cog.panels
+    return service
+
+
+async def post_panel(harness: Harness, name: str = "cage") -> FakeMessage:
+    """``/locks panel`` in the other channel; returns the panel message."""
+    result = await harness.run(
+        "locks panel", {"name": name, "channel": harness.other_channel}, by=harness.admin
+    )
+    answer = await result.wait_for_message()
+    assert answer.ephemeral
+    assert "posted in" in answer.text()
+    (message,) = harness.channel_messages(harness.other_channel)
+    return message
+
+
+async def only_panel(harness: Harness, lock_name: str) -> Panel:
+    lock = await harness.storage.locks.get_by_name(harness.guild.id, lock_name)
+    assert lock is not None
+    (panel,) = await harness.storage.panels.for_lock(lock.id)
+    return panel
+
+
+def panel_edits(harness: Harness, message: FakeMessage) -> list[Event]:
+    return [
+        e for e in harness.fake.events if e.kind == "channel_edit" and e.message_id == message.id
+    ]
+
+
+def field(message: FakeMessage, name: str) -> str:
+    assert message.embed is not None
+    for embed_field in message.embed.get("fields", []):
+        if embed_field["name"] == name:
+            return str(embed_field["value"])
+    raise AssertionError(f"no field {name!r} in {message.embed}")
+
+
+async def shows_scheduled_end(harness: Harness, message: FakeMessage, lock: Wearer) -> None:
+    end = lock.session.scheduled_end
+    assert end is not None
+
+    def drawn() -> bool:
+        current = latest(harness, message)
+        fields = (current.embed or {}).get("fields", [])
+        return any(f"<t:{int(end.timestamp())}:F>" in f["value"] for f in fields)
+
+    await harness.fake.wait_for(drawn, timeout=10)
+
+
+async def test_a_panel_shows_the_lock_and_three_buttons_carrying_its_id(
+    harness: Harness, ct_fake: FakeChastityTracker
+) -> None:
+    owner = harness.new_member("wearer")
+    await register(harness, "cage", wearer(ct_fake).token, owner=owner)
+
+    message = await post_panel(harness)
+
+    panel = await only_panel(harness, "cage")
+    assert panel.message_id == message.id
+    assert panel.channel_id == harness.other_channel.id
+    assert message.embed is not None
+    assert message.embed["title"] == "Vote on cage"
+    assert field(message, "Wearer") == f"<@{owner.id}>"
+    assert field(message, "Anonymous votes") == "allowed"
+    assert [(b["label"], b["custom_id"]) for b in message.buttons()] == [
+        ("Add time", f"panel:{panel.id}:add"),
+        ("Remove time", f"panel:{panel.id}:sub"),
+        ("Random", f"panel:{panel.id}:rand"),
+    ]
+
+
+async def test_a_click_votes_answers_privately_and_redraws_the_panel(
+    harness: Harness, ct_fake: FakeChastityTracker
+) -> None:
+    lock = wearer(ct_fake)
+    await register(harness, "cage", lock.token)
+    message = await post_panel(harness)
+
+    click = await harness.click(message, label="Remove time")
+
+    answer = await click.wait_for_message()
+    assert answer.ephemeral
+    assert answer.embeds[0]["title"] == "LINK vote · cage"
+    (request,) = game_posts(ct_fake)
+    assert request.json == vote_body(lock.token, "sub")
+    assert "authorization" not in request.headers
+    await shows_scheduled_end(harness, message, lock)
+    assert "Remove time" in field(latest(harness, message), "Latest result")
+    assert len(harness.channel_messages(harness.other_channel)) == 1
+
+
+async def test_a_click_by_a_connected_member_is_logged(
+    harness: Harness, ct_fake: FakeChastityTracker
+) -> None:
+    lock = wearer(ct_fake)
+    voter = ct_fake.add_user("voter")
+    await connect(harness, harness.member, voter)
+    await register(harness, "cage", lock.token, allow_anonymous=False)
+    message = await post_panel(harness)
+
+    answer = await (await harness.click(message, label="Add time")).wait_for_message()
+
+    assert answer.ephemeral
+    assert "Logged vote" in answer.embeds[0]["footer"]["text"]
+    (request,) = game_posts(ct_fake)
+    assert request.headers["authorization"] == f"Bearer {voter.token}"
+
+
+async def test_panel_buttons_work_after_a_restart(
+    harness: Harness, ct_fake: FakeChastityTracker
+) -> None:
+    lock = wearer(ct_fake)
+    await register(harness, "cage", lock.token)
+    message = await post_panel(harness)
+
+    await harness.restart()
+    click = await harness.click(message, label="Random")
+
+    assert (await click.wait_for_message()).embeds[0]["title"] == "LINK vote · cage"
+    assert [r.json for r in game_posts(ct_fake)] == [vote_body(lock.token, "rand")]
+    await shows_scheduled_end(harness, message, lock)
+
+
+async def test_the_owner_clicking_must_confirm_the_penalty(
+    harness: Harness, ct_fake: FakeChastityTracker
+) -> None:
+    lock = wearer(ct_fake)
+    await connect(harness, harness.member, lock.user)
+    await register(harness, "cage", lock.token, owner=harness.member)
+    message = await post_panel(harness)
+
+    dialog = await (await harness.click(message, label="Remove time")).wait_for_message()
+    assert dialog.ephemeral
+    assert "penalty" in dialog.text().lower()
+    assert game_posts(ct_fake) == []
+
+    confirmed = await harness.click(dialog, label="Vote anyway (penalty)")
+    await confirmed.wait_for(lambda r: bool(latest(harness, dialog).embeds))
+
+    assert latest(harness, dialog).embeds[0]["title"].startswith("Penalty")
+    assert len(game_posts(ct_fake)) == 1
+    await shows_scheduled_end(harness, message, lock)
+    assert "Penalty" in field(latest(harness, message), "Latest result")
+
+
+async def test_a_burst_of_clicks_becomes_few_edits_and_the_last_state_lands(
+    harness: Harness, ct_fake: FakeChastityTracker
+) -> None:
+    lock = wearer(ct_fake)
+    await register(harness, "cage", lock.token)
+    message = await post_panel(harness)
+    panels(harness).edits.interval = 1.0
+    members = [harness.new_member(f"voter{n}") for n in range(8)]
+    for n, member in enumerate(members):
+        await connect(harness, member, ct_fake.add_user(f"voter{n}"))
+
+    clicks = [await harness.click(message, label="Add time", by=m, wait=False) for m in members]
+    await asyncio.gather(*(click.wait_for_message() for click in clicks))
+
+    assert len(game_posts(ct_fake)) == len(members)
+    await shows_scheduled_end(harness, message, lock)
+    await panels(harness).edits.flush()
+    assert 1 <= len(panel_edits(harness, message)) <= 3
+
+
+async def test_a_deleted_panel_message_forgets_the_panel(
+    harness: Harness, ct_fake: FakeChastityTracker
+) -> None:
+    await register(harness, "cage", wearer(ct_fake).token)
+    message = await post_panel(harness)
+    panel = await only_panel(harness, "cage")
+
+    # A member clicks; meanwhile a moderator deletes the panel message.
+    click = await harness.click(message, label="Add time", wait=False)
+    harness.fake.delete_message(message.id)
+
+    assert (await click.wait_for_message()).embeds
+    await panels(harness).edits.flush()
+    assert await harness.storage.panels.get(panel.id) is None
+    assert any(e.error and e.error.code == 10008 for e in harness.fake.events)
+
+
+async def test_removing_the_lock_retires_its_panels(
+    harness: Harness, ct_fake: FakeChastityTracker
+) -> None:
+    await register(harness, "cage", wearer(ct_fake).token)
+    message = await post_panel(harness)
+
+    answer = await (
+        await harness.run("locks remove", {"name": "cage"}, by=harness.admin)
+    ).wait_for_message()
+
+    assert "1 voting panel(s) no longer take votes" in answer.text()
+    retired = latest(harness, message)
+    assert retired.buttons() == []
+    assert "removed" in retired.text()
+
+
+async def test_a_click_on_a_panel_of_a_removed_lock_says_so(
+    harness: Harness, ct_fake: FakeChastityTracker
+) -> None:
+    await register(harness, "cage", wearer(ct_fake).token)
+    message = await post_panel(harness)
+    # Removed behind the bot's back: the panel message still has its buttons.
+    await harness.storage.locks.remove(harness.guild.id, "cage")
+
+    answer = await (await harness.click(message, label="Add time")).wait_for_message()
+
+    assert answer.ephemeral
+    assert "no longer takes votes" in answer.text()
+    assert game_posts(ct_fake) == []
+
+
+async def test_double_clicks_by_one_member_count_once(
+    harness: Harness, ct_fake: FakeChastityTracker
+) -> None:
+    await register(harness, "cage", wearer(ct_fake).token)
+    message = await post_panel(harness)
+    ct_fake.inject(Fault.delay(1.0))
+
+    first = await harness.click(message, label="Add time", wait=False)
+    second = await harness.click(message, label="Add time", wait=False)
+
+    answers = await asyncio.gather(first.wait_for_message(), second.wait_for_message())
+    assert sorted("already being sent" in a.text() for a in answers) == [False, True]
+    assert len(game_posts(ct_fake)) == 1
+
+
+async def test_flooding_clicks_are_slowed_down_before_the_api(
+    make_harness: HarnessFactory, ct_fake: FakeChastityTracker
+) -> None:
+    harness = await make_harness(flood_burst=1, flood_interval=60.0)
+    await register(harness, "cage", wearer(ct_fake).token)
+    message = await post_panel(harness)
+
+    await (await harness.click(message, label="Add time")).wait_for_message()
+    slowed = await (await harness.click(message, label="Add time")).wait_for_message()
+
+    assert "Slow down" in slowed.text()
+    assert len(game_posts(ct_fake)) == 1
