@@ -98,8 +98,8 @@ def describe_api_error(error: ChastityTrackerError) -> str:
         case Forbidden():
             return (
                 "Chastity Tracker did not allow that. Without `as_dom` you can only play on "
-                "your own session; with `as_dom:true` you must be the dom of the session's "
-                "owner (an active dom link on Chastity Tracker)."
+                "your own session. Playing as a dom (`as_dom:true`, or `/link play`) needs an "
+                "active dom link with the session's owner on Chastity Tracker."
             )
         case NotFound():
             return (

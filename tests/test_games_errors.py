@@ -223,6 +223,25 @@ async def test_a_slow_api_still_gets_the_first_response_in_time(
     assert result.rejections == []
 
 
+async def test_a_five_second_api_at_discords_real_window(
+    make_harness: HarnessFactory, ct_fake: FakeChastityTracker
+) -> None:
+    """The unscaled case: the real 3-second window and a Chastity Tracker that takes 5 s
+    (within the default CT_API_TIMEOUT of 10 s)."""
+    harness = await make_harness(ct_api_timeout=10.0)
+    world = await players(harness, ct_fake)
+    ct_fake.inject(Fault.delay(5.0))
+
+    result = await harness.run("luck", {"session": world.session.id})
+
+    assert result.response is not None
+    assert result.response.type == DEFERRED_CHANNEL_MESSAGE
+    message = await result.wait_for_message(timeout=10)
+    assert message.embed is not None
+    assert message.embed["title"] == "LUCK — by the owner"
+    assert result.rejections == []
+
+
 async def test_flooding_is_slowed_down_before_the_api_is_called(
     make_harness: HarnessFactory, ct_fake: FakeChastityTracker
 ) -> None:
