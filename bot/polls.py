@@ -97,6 +97,10 @@ class PollService:
         if self._loop_task is None:
             self._loop_task = asyncio.create_task(self._scheduler(), name="poll-scheduler")
 
+    def wake(self) -> None:
+        """Make the scheduler look at the polls now (e.g. after the clock jumped)."""
+        self._wake.set()
+
     async def close(self) -> None:
         if self._loop_task is not None:
             self._loop_task.cancel()

@@ -1,0 +1,297 @@
+"""Community polls: members choose, ONE anonymous vote at the end, across restarts and crashes."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+
+from bot.ctapi import Choice
+from bot.polls import PollService, winning_choice
+from bot.storage import Poll
+from tests.fakes.ct_api import GAMES_PATH, FakeChastityTracker, Fault
+from tests.harness import FakeMember, FakeMessage, Harness, OptionError
+from tests.voting_support import Wearer, game_posts, latest, register, vote_body, wearer
+
+MINUTES = 10
+
+
+def polls(harness: Harness) -> PollService:
+    cog: Any = harness.bot.get_cog("Locks")
+    service: PollService = cog.polls
+    return service
+
+
+async def start_poll(harness: Harness, ct_fake: FakeChastityTracker) -> tuple[Wearer, FakeMessage]:
+    lock = wearer(ct_fake)
+    await register(harness, "cage", lock.token)
+    result = await harness.run("locks poll", {"name": "cage", "minutes": MINUTES}, by=harness.admin)
+    answer = await result.wait_for_message()
+    assert answer.ephemeral
+    assert "Community poll on **cage** started" in answer.text()
+    (message,) = harness.channel_messages()
+    return lock, message
+
+
+async def poll_of(harness: Harness, message: FakeMessage) -> Poll:
+    """The poll behind a poll message (its buttons carry the id)."""
+    poll_id = int(message.buttons()[0]["custom_id"].split(":")[1])
+    poll = await harness.storage.polls.get(poll_id)
+    assert poll is not None
+    return poll
+
+
+async def choose(harness: Harness, message: FakeMessage, label: str, member: FakeMember) -> str:
+    answer = await (await harness.click(message, label=label, by=member)).wait_for_message()
+    assert answer.ephemeral
+    return answer.text()
+
+
+def time_is_up(harness: Harness) -> None:
+    harness.clock.advance(MINUTES * 60 + 1)
+
+
+def closing_messages(harness: Harness) -> list[FakeMessage]:
+    return [m for m in harness.channel_messages() if "closed.**" in m.content]
+
+
+def tally_field(message: FakeMessage) -> str:
+    assert message.embed is not None
+    (tally,) = [f for f in message.embed["fields"] if f["name"].startswith("Tally")]
+    return str(tally["value"])
+
+
+async def test_a_poll_shows_its_end_a_tally_and_three_buttons(
+    harness: Harness, ct_fake: FakeChastityTracker
+) -> None:
+    _, message = await start_poll(harness, ct_fake)
+
+    poll = await poll_of(harness, message)
+    assert poll.message_id == message.id
+    assert message.embed is not None
+    assert message.embed["title"] == "Community poll on cage"
+    ends = f"<t:{int(poll.ends_at.timestamp())}:F>"
+    assert any(ends in f["value"] for f in message.embed["fields"])
+    assert "one anonymous vote" in message.embed["description"]
+    assert tally_field(message) == "Add time: **0**\nRemove time: **0**\nRandom: **0**"
+    assert [b["custom_id"] for b in message.buttons()] == [
+        f"poll:{poll.id}:add",
+        f"poll:{poll.id}:sub",
+        f"poll:{poll.id}:rand",
+    ]
+    assert (poll.ends_at - poll.created_at).total_seconds() == MINUTES * 60
+
+
+async def test_minutes_are_limited_to_5_to_1440(harness: Harness) -> None:
+    for minutes in (4, 1441):
+        with pytest.raises(OptionError):
+            await harness.run("locks poll", {"name": "cage", "minutes": minutes}, by=harness.admin)
+
+
+async def test_members_choose_change_their_mind_and_see_a_live_tally(
+    harness: Harness, ct_fake: FakeChastityTracker
+) -> None:
+    _, message = await start_poll(harness, ct_fake)
+    alice, bob = harness.new_member("alice"), harness.new_member("bob")
+
+    assert "Your choice: **Add time**" in await choose(harness, message, "Add time", alice)
+    await choose(harness, message, "Remove time", bob)
+    assert "Your choice: **Remove time**" in await choose(harness, message, "Remove time", alice)
+
+    poll = await poll_of(harness, message)
+    assert await harness.storage.polls.tally(poll.id) == {"add": 0, "sub": 2, "rand": 0}
+    await harness.fake.wait_for(
+        lambda: "Remove time: **2**" in tally_field(latest(harness, message)), timeout=10
+    )
+    assert "Add time: **0**" in tally_field(latest(harness, message))
+    assert game_posts(ct_fake) == []
+
+
+async def test_concurrent_clicks_by_one_member_count_once(
+    harness: Harness, ct_fake: FakeChastityTracker
+) -> None:
+    _, message = await start_poll(harness, ct_fake)
+
+    clicks = [
+        await harness.click(message, label=label, wait=False)
+        for label in ("Add time", "Random", "Remove time", "Add time")
+    ]
+    await asyncio.gather(*(click.wait_for_message() for click in clicks))
+
+    tally = await harness.storage.polls.tally((await poll_of(harness, message)).id)
+    assert sum(tally.values()) == 1
+
+
+async def test_at_the_end_one_anonymous_vote_for_the_winner_and_the_result_is_posted(
+    harness: Harness, ct_fake: FakeChastityTracker
+) -> None:
+    lock, message = await start_poll(harness, ct_fake)
+    for n, label in enumerate(("Add time", "Remove time", "Remove time")):
+        await choose(harness, message, label, harness.new_member(f"m{n}"))
+    poll = await poll_of(harness, message)
+
+    time_is_up(harness)
+    assert await polls(harness).run_due() == [poll.id]
+    assert await polls(harness).run_due() == []
+
+    (request,) = game_posts(ct_fake)
+    assert request.json == vote_body(lock.token, "sub")
+    assert "authorization" not in request.headers
+    (announcement,) = closing_messages(harness)
+    assert "one anonymous vote for **Remove time**" in announcement.content
+    result_embed, tally = announcement.embeds
+    assert result_embed["title"] == "LINK vote · cage"
+    assert "Remove time: **2**" in tally["description"]
+    closed = latest(harness, message)
+    assert closed.embed is not None
+    assert "(closed)" in closed.embed["title"]
+    assert all(button.get("disabled") for button in closed.buttons())
+    stored = await poll_of(harness, message)
+    assert (stored.status, stored.outcome, stored.winning_choice) == ("closed", "ok", "sub")
+    with pytest.raises(OptionError):
+        await harness.click(closed, label="Add time")
+
+
+async def test_a_tie_casts_random(harness: Harness, ct_fake: FakeChastityTracker) -> None:
+    lock, message = await start_poll(harness, ct_fake)
+    await choose(harness, message, "Add time", harness.new_member("a"))
+    await choose(harness, message, "Remove time", harness.new_member("b"))
+
+    time_is_up(harness)
+    await polls(harness).run_due()
+
+    assert [r.json for r in game_posts(ct_fake)] == [vote_body(lock.token, "rand")]
+    assert "one anonymous vote for **Random**" in closing_messages(harness)[0].content
+
+
+async def test_no_votes_casts_nothing(harness: Harness, ct_fake: FakeChastityTracker) -> None:
+    _, message = await start_poll(harness, ct_fake)
+
+    time_is_up(harness)
+    await polls(harness).run_due()
+
+    assert game_posts(ct_fake) == []
+    (announcement,) = closing_messages(harness)
+    assert "Nobody picked a choice, so no vote was cast" in announcement.content
+    assert "(closed)" in latest(harness, message).embeds[0]["title"]
+
+
+async def test_a_choice_after_the_end_is_refused(
+    harness: Harness, ct_fake: FakeChastityTracker
+) -> None:
+    _, message = await start_poll(harness, ct_fake)
+    time_is_up(harness)
+
+    text = await choose(harness, message, "Add time", harness.member)
+
+    assert "This poll has ended" in text
+    assert await harness.storage.polls.tally((await poll_of(harness, message)).id) == {
+        "add": 0,
+        "sub": 0,
+        "rand": 0,
+    }
+
+
+async def test_buttons_work_after_a_restart(harness: Harness, ct_fake: FakeChastityTracker) -> None:
+    _, message = await start_poll(harness, ct_fake)
+
+    await harness.restart()
+
+    assert "Your choice: **Random**" in await choose(harness, message, "Random", harness.member)
+
+
+async def test_a_poll_that_ended_while_the_bot_was_down_closes_at_start(
+    harness: Harness, ct_fake: FakeChastityTracker
+) -> None:
+    lock, message = await start_poll(harness, ct_fake)
+    await choose(harness, message, "Add time", harness.member)
+    await harness.bot.close()
+
+    time_is_up(harness)
+    await harness.restart()
+
+    await harness.fake.wait_for(lambda: bool(closing_messages(harness)), timeout=10)
+    assert [r.json for r in game_posts(ct_fake)] == [vote_body(lock.token, "add")]
+    assert "one anonymous vote for **Add time**" in closing_messages(harness)[0].content
+
+
+async def test_a_crash_while_casting_never_casts_twice(
+    harness: Harness, ct_fake: FakeChastityTracker
+) -> None:
+    _, message = await start_poll(harness, ct_fake)
+    await choose(harness, message, "Add time", harness.member)
+    # The vote reaches Chastity Tracker and is applied; the answer never comes back.
+    ct_fake.inject(Fault.hang(after_apply=True))
+    time_is_up(harness)
+
+    closing = asyncio.create_task(polls(harness).run_due())
+    await ct_fake.wait_for_requests(1, path=GAMES_PATH)
+    closing.cancel()  # the process dies here
+    with pytest.raises(asyncio.CancelledError):
+        await closing
+    assert (await poll_of(harness, message)).status == "closing"
+    await harness.restart()
+
+    await harness.fake.wait_for(lambda: bool(closing_messages(harness)), timeout=10)
+    (report,) = closing_messages(harness)
+    assert "may or may not have reached Chastity Tracker" in report.content
+    assert "**not** be sent again" in report.content
+    assert await polls(harness).run_due() == []
+    assert (await poll_of(harness, message)).status == "in_doubt"
+    await ct_fake.wait_idle()
+    assert len(game_posts(ct_fake)) == 1
+    await harness.fake.wait_for(
+        lambda: all(button.get("disabled") for button in latest(harness, message).buttons()),
+        timeout=10,
+    )
+
+
+async def test_a_refused_vote_is_reported_with_the_reason(
+    harness: Harness, ct_fake: FakeChastityTracker
+) -> None:
+    lock, message = await start_poll(harness, ct_fake)
+    # Someone already voted anonymously through the bot: the shared address is used up.
+    await (await harness.run("link vote", {"choice": "add"})).wait_for_message()
+    await choose(harness, message, "Remove time", harness.new_member("m"))
+
+    time_is_up(harness)
+    await polls(harness).run_due()
+
+    (announcement,) = closing_messages(harness)
+    assert "refused the vote for cooldown" in announcement.content
+    assert "share one vote per lock and cooldown window" in announcement.content
+    assert (await poll_of(harness, message)).outcome == "refused"
+    assert len(game_posts(ct_fake)) == 2
+    assert lock.token not in announcement.content
+
+
+async def test_removing_the_lock_ends_its_poll_without_a_vote(
+    harness: Harness, ct_fake: FakeChastityTracker
+) -> None:
+    _, message = await start_poll(harness, ct_fake)
+    await choose(harness, message, "Add time", harness.member)
+    answer = await (
+        await harness.run("locks remove", {"name": "cage"}, by=harness.admin)
+    ).wait_for_message()
+    assert "1 open poll(s) will end without casting a vote" in answer.text()
+
+    time_is_up(harness)
+    await polls(harness).run_due()
+
+    assert game_posts(ct_fake) == []
+    assert "lock was removed" in closing_messages(harness)[0].content
+
+
+@pytest.mark.parametrize(
+    ("tally", "winner"),
+    [
+        ({"add": 0, "sub": 0, "rand": 0}, None),
+        ({"add": 3, "sub": 1, "rand": 2}, Choice.ADD),
+        ({"add": 1, "sub": 1, "rand": 0}, Choice.RAND),
+        ({"add": 0, "sub": 2, "rand": 2}, Choice.RAND),
+        ({"add": 0, "sub": 0, "rand": 1}, Choice.RAND),
+    ],
+)
+def test_winning_choice(tally: dict[str, int], winner: Choice | None) -> None:
+    assert winning_choice(tally) == winner
