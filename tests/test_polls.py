@@ -295,3 +295,16 @@ async def test_removing_the_lock_ends_its_poll_without_a_vote(
 )
 def test_winning_choice(tally: dict[str, int], winner: Choice | None) -> None:
     assert winning_choice(tally) == winner
+
+
+async def test_the_background_scheduler_closes_a_poll_on_time(
+    harness: Harness, ct_fake: FakeChastityTracker
+) -> None:
+    lock, message = await start_poll(harness, ct_fake)
+    await choose(harness, message, "Remove time", harness.member)
+
+    time_is_up(harness)
+    polls(harness).wake()  # the loop would also notice within its longest pause
+
+    await harness.fake.wait_for(lambda: bool(closing_messages(harness)), timeout=10)
+    assert [r.json for r in game_posts(ct_fake)] == [vote_body(lock.token, "sub")]
