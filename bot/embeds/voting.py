@@ -150,13 +150,10 @@ class ResultSummary:
             return None
 
     def describe(self) -> str:
-        what = (
-            "Penalty: time added"
-            if self.penalty
-            else "Time added"
-            if self.added
-            else ("Time removed")
-        )
+        if self.penalty:
+            what = "Penalty: time added"
+        else:
+            what = "Time added" if self.added else "Time removed"
         return (
             f"{what}: **{format_duration(self.seconds)}** (×{self.multiplier:.2f}), "
             f"vote {self.choice.label}, {discord_time(self.at, 'R')}"
@@ -248,9 +245,8 @@ def poll_embed(
             colour=POLL_COLOUR,
         )
         embed.add_field(name="Ends", value=when(ends_at), inline=False)
-    embed.add_field(
-        name=f"Tally ({members} member{'s' if members != 1 else ''})", value=(tally_text(tally))
-    )
+    plural = "s" if members != 1 else ""
+    embed.add_field(name=f"Tally ({members} member{plural})", value=tally_text(tally))
     return embed
 
 
