@@ -3,6 +3,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -42,3 +44,23 @@ def test_dotenv_is_read_and_environment_wins(tmp_path: Path) -> None:
     assert "LOG_LEVEL" in run_bot({}, tmp_path).stderr
     result = run_bot({"LOG_LEVEL": "NOPE"}, tmp_path)
     assert "'NOPE'" in result.stderr
+
+
+def test_unreachable_discord_is_one_line_not_a_traceback(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    import aiohttp
+
+    import bot.__main__
+    import bot.app
+
+    async def unreachable(settings: object) -> None:
+        raise aiohttp.ClientConnectionError("no route")
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("DISCORD_TOKEN", "x")
+    monkeypatch.setattr(bot.app, "run_bot", unreachable)
+    monkeypatch.setattr(bot.__main__, "configure_logging", lambda level: None)
+    assert bot.__main__.main() == 1
+    err = capsys.readouterr().err
+    assert err.strip() == "error: cannot reach Discord (ClientConnectionError); check the network"
