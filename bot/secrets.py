@@ -10,23 +10,66 @@ import re
 from typing import Final, NoReturn
 
 _MASK: Final = "***"
-# Every secret value this process has wrapped, so the log redactor can mask it
-# wherever it turns up (including third-party log lines such as discord.py's).
-_KNOWN: set[str] = set()
 _MIN_REDACT_LEN: Final = 6
 _BEARER: Final = re.compile(r"(?i)(bearer\s+)[^\s\"',}]+")
+# Where a secret ends inside text: whitespace, quotes, brackets, commas.
+_DELIMITERS: Final = " \t\r\n\"'`,()[]{}<>"
+_WORDS: Final = re.compile(r"[^\s\"'`,()\[\]{}<>]+")
+
+
+class _Registry:
+    """Every secret value this process has wrapped, so the log redactor can mask it
+    wherever it turns up (including third-party log lines such as discord.py's).
+
+    Lookup is by hashing, not by searching every secret in every line: a log line
+    costs the same with ten thousand connected members as with ten.
+    """
+
+    def __init__(self) -> None:
+        self.values: set[str] = set()
+        self.lengths: set[int] = set()
+        # Secrets that contain a delimiter cannot be found word by word; searched directly.
+        self.odd: set[str] = set()
+
+    def add(self, value: str) -> None:
+        if len(value) < _MIN_REDACT_LEN or value in self.values:
+            return
+        self.values.add(value)
+        self.lengths.add(len(value))
+        if any(char in _DELIMITERS for char in value):
+            self.odd.add(value)
+
+    def found_in(self, text: str) -> set[str]:
+        found = {value for value in self.odd if value in text}
+        for match in _WORDS.finditer(text):
+            word = match.group()
+            if len(word) < _MIN_REDACT_LEN:
+                continue
+            if word in self.values:
+                found.add(word)
+                continue
+            # A secret glued to other characters, e.g. "token=SECRET" or "SECRET.":
+            for length in self.lengths:
+                for start in range(len(word) - length + 1):
+                    part = word[start : start + length]
+                    if part in self.values:
+                        found.add(part)
+        return found
+
+
+_KNOWN: Final = _Registry()
 
 
 def known_secret_values() -> frozenset[str]:
-    return frozenset(_KNOWN)
+    return frozenset(_KNOWN.values)
 
 
 def scrub(text: str) -> str:
     """``text`` with every known secret value and bearer header masked."""
     text = _BEARER.sub(lambda m: m.group(1) + _MASK, text)
-    for value in known_secret_values():
-        if value in text:
-            text = text.replace(value, _MASK)
+    # Longest first, so a secret that contains another is masked whole.
+    for value in sorted(_KNOWN.found_in(text), key=len, reverse=True):
+        text = text.replace(value, _MASK)
     return text
 
 
@@ -37,8 +80,7 @@ class Secret:
         if isinstance(value, Secret):
             value = value.reveal()
         self._value: str = value
-        if len(value) >= _MIN_REDACT_LEN:
-            _KNOWN.add(value)
+        _KNOWN.add(value)
 
     def reveal(self) -> str:
         return self._value

@@ -54,3 +54,33 @@ def test_secret_reprs_are_masked() -> None:
     assert Secret("short").masked() == "***"
     with pytest.raises(TypeError):
         __import__("pickle").dumps(token)
+
+
+@pytest.mark.parametrize(
+    "template",
+    [
+        "plain {}",
+        "query ?token={}&x=1",
+        'json {{"token":"{}"}}',
+        "glued prefix{}suffix.",
+        "end of sentence {}.",
+        "url https://example.org/link/{}",
+    ],
+)
+def test_scrub_finds_a_secret_wherever_it_sits(template: str) -> None:
+    from bot.secrets import scrub
+
+    value = "Zq9-secret_value.with=odd+chars"
+    Secret(value)
+    assert value not in scrub(template.format(value))
+    assert "***" in scrub(template.format(value))
+
+
+def test_scrub_masks_secrets_with_spaces_and_nested_ones_whole() -> None:
+    from bot.secrets import scrub
+
+    Secret("has a space inside 123")
+    Secret("outer-secret-contains-inner-part")
+    Secret("inner-part")
+    assert scrub("x has a space inside 123 y") == "x *** y"
+    assert scrub("[outer-secret-contains-inner-part]") == "[***]"
