@@ -226,6 +226,10 @@ async def test_connect_failure_every_time_raises_not_sent() -> None:
         httpx.RemoteProtocolError("gone"),
         httpx.ReadError("reset"),
         httpx.WriteTimeout("slow"),
+        # Over HTTP/2 a protocol error while reading the answer is reported as local.
+        httpx.LocalProtocolError("h2 protocol error"),
+        # The server answered, but the body cannot be decoded.
+        httpx.DecodingError("bad gzip"),
     ],
 )
 async def test_game_post_lost_after_sending_is_never_retried(failure: Exception) -> None:

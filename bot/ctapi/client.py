@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import re
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from email.utils import parsedate_to_datetime
@@ -52,13 +53,19 @@ SESSIONS_PATH: Final = "/api/v2/sessions.php"
 DEFAULT_USER_AGENT: Final = f"ChastityTrackerDiscordBot/{__version__} (discord.py)"
 
 # Failures that happen before a byte of the request could reach the server.
+# LocalProtocolError is not one of them: over HTTP/2, httpcore reports any h2
+# protocol error as "local", including one raised while reading the answer to
+# a request that was sent long before.
 _NOT_SENT: Final = (
     httpx.ConnectError,
     httpx.ConnectTimeout,
     httpx.PoolTimeout,
     httpx.UnsupportedProtocol,
-    httpx.LocalProtocolError,
 )
+# What a bearer token may contain to be sent as a header value at all: visible
+# ASCII. Anything else would fail inside the HTTP stack, or reach the server
+# as a malformed request, with no way to tell whether it was sent.
+_HEADER_SAFE: Final = re.compile(r"[\x21-\x7e]+")
 # Longest Retry-After the client waits out by itself; longer ones are raised.
 _MAX_RETRY_AFTER: Final = 10.0
 
@@ -189,7 +196,7 @@ class ChastityTrackerClient:
         """
         headers = {"Content-Type": "application/json"}
         if bearer is not None:
-            headers["Authorization"] = f"Bearer {bearer.reveal()}"
+            headers["Authorization"] = _authorization(bearer)
         for attempt in range(1, self._attempts + 1):
             last = attempt == self._attempts
             started = time.monotonic()
@@ -205,8 +212,19 @@ class ChastityTrackerClient:
                     ) from None
                 await self._sleep(self._delay(attempt))
                 continue
-            except httpx.TransportError as error:
-                log.warning("%s %s lost after sending: %s", method, path, _kind(error))
+            except Exception as error:
+                # Anything else may have happened after the request left: a timeout, a
+                # lost connection, a protocol error (over HTTP/2 also h2's own exceptions,
+                # which httpx lets through while the answer's body streams), a body that
+                # cannot be decoded. The outcome is unknown, so a write is not repeated.
+                log.warning(
+                    "%s %s lost after sending: %s",
+                    method,
+                    path,
+                    _kind(error),
+                    # httpx's own failures are expected; a traceback helps with the rest.
+                    exc_info=not isinstance(error, httpx.HTTPError),
+                )
                 if may_resend and not last:
                     await self._sleep(self._delay(attempt))
                     continue
@@ -283,6 +301,13 @@ def _retry_after(response: httpx.Response) -> float | None:
     except (TypeError, ValueError):
         return None
     return max(0.0, moment.timestamp() - time.time())
+
+
+def _authorization(bearer: Secret) -> str:
+    token = bearer.reveal()
+    if not _HEADER_SAFE.fullmatch(token):
+        raise InvalidRequest("the API token contains characters that cannot be sent")
+    return f"Bearer {token}"
 
 
 def _kind(error: Exception) -> str:
