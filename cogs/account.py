@@ -11,6 +11,7 @@ from discord.ext import commands
 from bot.ctapi import (
     ChastityTrackerError,
     Forbidden,
+    InvalidRequest,
     NotSent,
     OutcomeUnknown,
     Unauthorized,
@@ -28,6 +29,11 @@ CONNECT_REFUSED = (
     "Chastity Tracker refused that token, so nothing was stored. Copy the whole API token "
     "from your Chastity Tracker profile page (it is shown only once; create a new one if "
     "needed) and try `/account connect` again."
+)
+MALFORMED_INPUT = (
+    "That is not an API token (it contains spaces or characters a token cannot have), so "
+    "nothing was stored. Copy the token alone from your Chastity Tracker profile page and "
+    "try `/account connect` again."
 )
 UNREACHABLE = (
     "Chastity Tracker could not be reached to check your token, so nothing was stored. "
@@ -56,6 +62,8 @@ class ConnectForm(discord.ui.Modal, title="Connect Chastity Tracker"):
             stats = await self.bot.accounts.connect(interaction.user.id, token)
         except (Unauthorized, Forbidden):
             raise UserError(CONNECT_REFUSED) from None
+        except InvalidRequest:
+            raise UserError(MALFORMED_INPUT) from None
         except ChastityTrackerError:
             raise UserError(UNREACHABLE) from None
         await reply_private(

@@ -163,3 +163,16 @@ async def test_account_commands_work_in_direct_messages(
     result = await harness.run("account status", dm=True)
     assert result.response is not None
     assert "not connected" in result.response.content
+
+
+async def test_something_that_cannot_be_a_token_is_refused_without_asking(
+    harness: Harness, ct_fake: FakeChastityTracker
+) -> None:
+    wearer = ct_fake.add_user("wearer")
+
+    text = await connect(harness, f"Bearer {wearer.token}")
+
+    assert "not an API token" in text
+    assert "nothing was stored" in text
+    assert ct_fake.requests == []
+    assert await harness.storage.accounts.get(harness.member.id) is None
