@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import json
+import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -27,6 +28,8 @@ from bot.ctapi import (
 )
 from bot.storage import Storage
 from bot.storage.ledger import Outcome
+
+log = logging.getLogger(__name__)
 
 _R = TypeVar("_R", bound=PlayResult)
 
@@ -72,7 +75,11 @@ async def recorded(
     attempt: Attempt,
     send: Callable[[], Awaitable[_R]],
 ) -> _R:
-    """Record ``attempt``, run ``send``, record its outcome; the result or error passes on."""
+    """Record ``attempt``, run ``send``, record its outcome; the result or error passes on.
+
+    Whatever ``send`` raises besides a Chastity Tracker error (a cancellation, a
+    bug) may come after the request arrived, so it is recorded as unknown.
+    """
     entry_id = await storage.ledger.start(
         attempt.user_id,
         attempt.guild_id,
@@ -87,13 +94,31 @@ async def recorded(
     try:
         result = await send()
     except ChastityTrackerError as error:
-        await storage.ledger.finish(entry_id, outcome_of(error), error_detail(error), clock())
+        await _finish(storage, clock, entry_id, outcome_of(error), error_detail(error))
         raise
-    except asyncio.CancelledError:
-        # Cancelled mid-request: the request may have arrived. Record that, then stop.
-        await asyncio.shield(
-            storage.ledger.finish(entry_id, "unknown", error_detail(OutcomeUnknown()), clock())
-        )
+    except BaseException as error:
+        await _finish(storage, clock, entry_id, "unknown", error_detail(error))
         raise
-    await storage.ledger.finish(entry_id, "ok", result_detail(result), clock())
+    await _finish(storage, clock, entry_id, "ok", result_detail(result))
     return result
+
+
+async def _finish(
+    storage: Storage,
+    clock: Callable[[], datetime],
+    entry_id: int,
+    outcome: Outcome,
+    detail: str,
+) -> None:
+    """Record the outcome, shielded from cancellation; a storage failure is only logged.
+
+    The play already happened (or not) on Chastity Tracker: failing to record it
+    must not hide its result or error from the member. The entry then stays
+    pending, which /history shows as "check Chastity Tracker".
+    """
+    try:
+        await asyncio.shield(storage.ledger.finish(entry_id, outcome, detail, clock()))
+    except asyncio.CancelledError:
+        raise
+    except Exception:
+        log.exception("Could not record the outcome (%s) of ledger entry %d", outcome, entry_id)
