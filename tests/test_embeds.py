@@ -60,7 +60,31 @@ def test_dice_embed_shows_dice_ops_and_calc() -> None:
     assert shown["Session"] == "#123"
     assert "−1" in shown["Dice"]
     assert "+6" in shown["Dice"]
-    assert "+6-1+2" in shown["Calculation"]
+    assert shown["Calculation"] == "`+6-1+2`"
+    assert shown["Sum"] == "7"
+
+
+def test_dice_sum_is_not_presented_as_the_calculations_total() -> None:
+    # The contract's own example: calc +6-1+2 with sum -3.
+    result = DiceResult.parse(
+        {
+            "game": "dice",
+            "operation": "SUB",
+            "sum": -3,
+            "dices": [6, 1, 2],
+            "dicesops": ["", "s", "x"],
+            "calc": "+6-1+2",
+            "multiplier": 1.11,
+            "seconds": 7200,
+            "dom": 0,
+            "scheduledend_utc": "2026-02-10 00:00:00",
+            "session": 123,
+        }
+    )
+    shown = fields(result_embed(result, actor=Actor.OWNER))
+    assert shown["Calculation"] == "`+6-1+2`"
+    assert shown["Sum"] == "-3"
+    assert shown["Dice"] == "⚅ +6  ⚀ −1  ⚁ [x] 2"
 
 
 def test_luck_by_dom_adds_time_in_the_added_colour() -> None:
@@ -113,3 +137,5 @@ def test_penalty_is_unmistakable() -> None:
     assert embed.title.startswith("Penalty")
     assert embed.colour == COLOUR_PENALTY
     assert "maximum multiplier" in (embed.description or "")
+    assert fields(embed)["Vote"] == "Remove time (the penalty made it Add time)"
+    assert fields(embed)["Result"] == "Time added"

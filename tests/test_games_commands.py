@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from tests.fakes.ct_api import SESSIONS_PATH, FakeChastityTracker
+from tests.fakes.ct_api import SESSIONS_PATH, DiceConfig, FakeChastityTracker
 from tests.games_support import Players, add_session, connect, game_posts, players
 from tests.harness import FakeMessage, Harness, InteractionResult
 from tests.harness.fake_discord import CHANNEL_MESSAGE, DEFERRED_CHANNEL_MESSAGE
@@ -86,11 +86,21 @@ async def test_dice_and_luck_send_the_exact_body_with_the_players_token(
 async def test_dice_shows_the_dice_and_the_calculation(
     harness: Harness, ct_fake: FakeChastityTracker, world: Players
 ) -> None:
-    message = await public_result(await harness.run("dice", {"session": world.session.id}))
+    session = add_session(ct_fake, world.wearer, dice=DiceConfig(dices=4))
+
+    message = await public_result(await harness.run("dice", {"session": session.id}))
 
     shown = fields(message)
-    assert "Dice" in shown
-    assert shown["Calculation"].startswith("`")
+    [entry] = await harness.storage.ledger.recent(harness.member.id)
+    assert entry.detail_json is not None
+    rolled = json.loads(entry.detail_json)  # what Chastity Tracker answered
+    assert len(rolled["dice"]) == 4
+    signs = ["−" if op == "s" else "+" for op in rolled["dice_ops"]]
+    assert [face.split()[-1] for face in shown["Dice"].split("  ")] == [
+        f"{sign}{value}" for sign, value in zip(signs, rolled["dice"], strict=True)
+    ]
+    assert shown["Calculation"] == f"`{rolled['calc']}`"
+    assert shown["Sum"] == str(rolled["sum"])
 
 
 @pytest.mark.parametrize(("choice", "label"), [("add", "Add time"), ("sub", "Remove time")])

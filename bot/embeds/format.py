@@ -20,7 +20,7 @@ def format_duration(seconds: int) -> str:
         amount, seconds = divmod(seconds, size)
         if amount:
             parts.append(f"{amount} {name}")
-    return " ".join(parts) or "under a minute"
+    return " ".join(parts)
 
 
 def discord_time(moment: datetime, style: Literal["F", "R", "f", "D", "t"] = "F") -> str:

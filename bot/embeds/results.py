@@ -57,7 +57,10 @@ def result_embed(
     if isinstance(result, DiceResult):
         _add_dice(embed, result)
     if isinstance(result, LinkResult) and choice is not None:
-        embed.add_field(name="Vote", value=choice.label)
+        vote = choice.label
+        if penalty and choice is not Choice.ADD:
+            vote += " (the penalty made it Add time)"
+        embed.add_field(name="Vote", value=vote)
     return embed
 
 
@@ -65,9 +68,16 @@ def _add_dice(embed: discord.Embed, result: DiceResult) -> None:
     faces = []
     for index, value in enumerate(result.dice):
         op = result.dice_ops[index] if index < len(result.dice_ops) else ""
-        sign = "−" if op == "s" else "+"
-        faces.append(f"{_DIE_FACES.get(value, '')} {sign}{value}".strip())
+        faces.append(f"{_DIE_FACES.get(value, '')} {_die_sign(op)}{value}".strip())
     embed.add_field(name="Dice", value="  ".join(faces) or "—", inline=False)
     if result.calc:
-        total = f" = {result.sum}" if result.sum is not None else ""
-        embed.add_field(name="Calculation", value=f"`{result.calc}{total}`")
+        embed.add_field(name="Calculation", value=f"`{result.calc}`")
+    if result.sum is not None:
+        # Shown on its own, not as "calc = sum": the contract's own example has a
+        # sum (-3) that is not the calculation's total (+6-1+2).
+        embed.add_field(name="Sum", value=str(result.sum))
+
+
+def _die_sign(op: str) -> str:
+    """A die's operation as a sign: "" adds it, "s" subtracts it; any other code is shown."""
+    return {"": "+", "s": "−"}.get(op, f"[{op}] ")
