@@ -4,11 +4,13 @@ Anonymous votes through the bot share one vote per lock and cooldown window
 (they all come from the bot's address), so a poll turns many anonymous
 members into one well-founded anonymous vote.
 
-Closing is crash-safe (see ``bot.storage.polls``): ``begin_close`` records the
-winning choice before the vote is sent and ``finish_close`` the outcome after.
-A poll found ``closing`` at start may or may not have reached Chastity
-Tracker: it is marked ``in_doubt``, reported in its channel and never cast
-again.
+Closing is crash-safe (see ``bot.storage.polls``): ``begin_close`` freezes the
+choices and records the winning choice before the vote is sent, and
+``finish_close`` the outcome after. A poll found ``closing`` at start may or
+may not have reached Chastity Tracker: it is marked ``in_doubt``, reported in
+its channel and never cast again. A bot that stops while casting lets that one
+vote finish first (within a grace period), so a plain restart does not leave
+a poll in doubt.
 
 Time is the bot's injectable clock. :meth:`PollService.run_due` closes every
 poll whose time is up; the background loop calls it, and tests call it directly.
@@ -31,8 +33,11 @@ from bot.embeds.format import discord_time
 from bot.embeds.voting import ResultSummary, poll_embed, poll_tally_embed, vote_result_embed
 from bot.error_messages import UserError, describe_error
 from bot.flood import FloodGate
+from bot.panels import CannotPost
 from bot.plays import outcome_of
+from bot.replies import defer, reply_private
 from bot.storage import Lock, Poll, Storage
+from bot.storage.polls import Choice as StoredChoice
 from bot.views.buttons import poll_view
 from bot.views.edits import EditCoalescer
 from bot.voting import VoteService
@@ -45,6 +50,8 @@ POLL_EDIT_INTERVAL: Final = 5.0
 """Seconds between two tally edits of one poll message."""
 MAX_SLEEP: Final = 30.0
 """The scheduler looks at least this often (the clock can jump, e.g. after a suspend)."""
+STOP_GRACE: Final = 30.0
+"""Seconds a stopping bot waits for a poll vote on its way to be answered and recorded."""
 
 # What finish_close records as the outcome, besides the ledger outcomes (ok, refused, ...).
 NO_VOTES: Final = "no_votes"
@@ -80,15 +87,20 @@ class PollService:
         flood: FloodGate,
         clock: Callable[[], datetime],
         edit_interval: float = POLL_EDIT_INTERVAL,
+        stop_grace: float = STOP_GRACE,
     ) -> None:
         self._client = client
         self._storage = storage
         self._votes = votes
         self._flood = flood
         self._clock = clock
+        self._stop_grace = stop_grace
         self.edits = EditCoalescer(edit_interval)
         self._wake = asyncio.Event()
         self._loop_task: asyncio.Task[None] | None = None
+        self._stopping = False
+        # Polls this service is closing right now: `closing` in storage, but not in doubt.
+        self._closing: set[int] = set()
 
     # -- lifecycle ---------------------------------------------------------------------
 
@@ -102,11 +114,17 @@ class PollService:
         self._wake.set()
 
     async def close(self) -> None:
-        if self._loop_task is not None:
-            self._loop_task.cancel()
+        """Stop the scheduler; a poll vote on its way is let finish and recorded first."""
+        self._stopping = True
+        self._wake.set()
+        task, self._loop_task = self._loop_task, None
+        if task is not None:
+            if self._closing:
+                # Cancelling now could leave a vote that did count reported as in doubt.
+                await asyncio.wait({task}, timeout=self._stop_grace)
+            task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
-                await self._loop_task
-            self._loop_task = None
+                await task
         await self.edits.close()
 
     async def _scheduler(self) -> None:
@@ -117,14 +135,15 @@ class PollService:
             await self.recover()
         except Exception:
             log.exception("Recovering polls at start failed")
-        while True:
+        while not self._stopping:
+            # Cleared before looking, so a wake-up during the look is not lost.
+            self._wake.clear()
             try:
                 await self.run_due()
                 pause = await self._next_pause()
             except Exception:
                 log.exception("The poll scheduler failed; trying again shortly")
                 pause = MAX_SLEEP
-            self._wake.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=pause)
 
@@ -153,12 +172,9 @@ class PollService:
         except discord.HTTPException as error:
             # Never shown, so nobody chose: close it as empty at once.
             log.info("Could not post poll %d in channel %d: %s", poll.id, channel_id, error)
-            if await self._storage.polls.begin_close(poll.id, None, now):
+            if await self._storage.polls.begin_close(poll.id, now, _nothing_to_cast):
                 await self._storage.polls.finish_close(poll.id, "not_posted", None, now)
-            raise UserError(
-                f"I could not post in <#{channel_id}>. Check that I can view the channel, "
-                "send messages and embed links there."
-            ) from None
+            raise CannotPost(channel_id) from None
         await self._storage.polls.set_message(poll.id, message.id)
         self._wake.set()
         return poll
@@ -167,23 +183,25 @@ class PollService:
         self, interaction: discord.Interaction[Any], poll_id: int, choice: Choice
     ) -> None:
         member = interaction.user.id
-        now = self._clock()
-        self._flood.check(member, now)
+        self._flood.check(member, self._clock())
+        # Storing the choice is a database write, which can wait on a busy database.
+        await defer(interaction, private=True)
         poll = await self._storage.polls.get(poll_id)
         if poll is None:
             raise PollGone()
+        now = self._clock()
         if poll.status != "open" or now >= poll.ends_at:
             self._wake.set()
             raise PollClosed()
         if not await self._storage.polls.set_choice(poll_id, member, choice.value, now):
             raise PollClosed()
-        await interaction.response.send_message(
+        self.refresh(poll_id)
+        await reply_private(
+            interaction,
             f"Your choice: **{choice.label}**. You can change it until the poll ends "
             f"{discord_time(poll.ends_at, 'R')}; then the bot casts one anonymous vote for "
             "the winning choice.",
-            ephemeral=True,
         )
-        self.refresh(poll_id)
 
     # -- closing -------------------------------------------------------------------------
 
@@ -193,6 +211,8 @@ class PollService:
         due = [poll for poll in await self._storage.polls.list_open() if poll.ends_at <= now]
         closed: list[int] = []
         for poll in due:
+            if self._stopping:
+                break  # the next start closes the rest
             try:
                 if await self.close_poll(poll):
                     closed.append(poll.id)
@@ -202,29 +222,39 @@ class PollService:
 
     async def close_poll(self, poll: Poll) -> bool:
         """Close ``poll``: at most one vote, ever. False if someone else closed it."""
-        tally = await self._storage.polls.tally(poll.id)
-        winner = winning_choice(tally)
         lock = await self._storage.locks.get(poll.lock_id) if poll.lock_id is not None else None
-        to_cast = winner if lock is not None else None
-        # The intent is on record before anything is sent: a crash from here on
-        # leaves the poll `closing`, which the next start reports and never re-casts.
-        if not await self._storage.polls.begin_close(
-            poll.id, to_cast.value if to_cast else None, self._clock()
-        ):
-            return False
+
+        def to_cast(tally: Mapping[str, int]) -> StoredChoice | None:
+            winner = winning_choice(tally)
+            return winner.value if winner is not None and lock is not None else None
+
+        self._closing.add(poll.id)
+        try:
+            # The intent is on record before anything is sent: a crash from here on
+            # leaves the poll `closing`, which the next start reports and never re-casts.
+            closing = await self._storage.polls.begin_close(poll.id, self._clock(), to_cast)
+            if closing is None:
+                return False
+            await self._cast_and_report(poll, lock, closing.tally)
+        finally:
+            self._closing.discard(poll.id)
+        return True
+
+    async def _cast_and_report(
+        self, poll: Poll, lock: Lock | None, tally: Mapping[str, int]
+    ) -> None:
+        winner = winning_choice(tally)
         result: LinkResult | None = None
-        if lock is None or to_cast is None:
-            outcome = NO_VOTES if winner is None else LOCK_REMOVED
-            detail: str | None = None
-            text = (
-                "Nobody picked a choice, so no vote was cast."
-                if winner is None
-                else "The lock was removed before the poll ended, so no vote was cast."
-            )
+        detail: str | None = None
+        if winner is None:
+            outcome, text = NO_VOTES, "Nobody picked a choice, so no vote was cast."
+        elif lock is None:
+            outcome = LOCK_REMOVED
+            text = "The lock was removed before the poll ended, so no vote was cast."
         else:
             try:
                 result = await self._votes.cast_anonymous(
-                    lock, to_cast, caster_id=self._caster_id(), guild_id=poll.guild_id
+                    lock, winner, caster_id=self._caster_id(), guild_id=poll.guild_id
                 )
             except (ChastityTrackerError, UserError) as error:
                 outcome = outcome_of(error) if isinstance(error, ChastityTrackerError) else "error"
@@ -232,17 +262,18 @@ class PollService:
                 detail = json.dumps({"error": type(error).__name__, "message": text})
             else:
                 outcome = "ok"
-                detail = ResultSummary.of(result, to_cast, self._clock()).to_json()
-                text = f"The bot cast one anonymous vote for **{to_cast.label}**."
+                detail = ResultSummary.of(result, winner, self._clock()).to_json()
+                text = f"The bot cast one anonymous vote for **{winner.label}**."
         await self._storage.polls.finish_close(poll.id, outcome, detail, self._clock())
         log.info("Poll %d closed: %s", poll.id, outcome)
-        await self._announce(poll, lock=lock, tally=tally, text=text, result=result, choice=to_cast)
-        return True
+        await self._announce(poll, lock=lock, tally=tally, text=text, result=result, choice=winner)
 
     async def recover(self) -> list[int]:
         """At start: polls left `closing` by a crash become in_doubt and are reported."""
         reported: list[int] = []
         for poll in await self._storage.polls.list_closing():
+            if poll.id in self._closing:
+                continue  # this service is casting it right now: not in doubt
             if not await self._storage.polls.mark_in_doubt(poll.id, self._clock()):
                 continue
             reported.append(poll.id)
@@ -313,6 +344,10 @@ class PollService:
             )
         except discord.NotFound:
             log.info("Poll %d's message is gone; the poll goes on without it", poll.id)
+
+
+def _nothing_to_cast(_tally: Mapping[str, int]) -> None:
+    return None
 
 
 def _refusal_text(error: BaseException) -> str:

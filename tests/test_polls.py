@@ -11,6 +11,7 @@ from bot.ctapi import Choice
 from bot.polls import PollService, winning_choice
 from bot.storage import Poll
 from tests.fakes.ct_api import GAMES_PATH, FakeChastityTracker, Fault
+from tests.fixtures.discord import HarnessFactory
 from tests.harness import FakeMember, FakeMessage, Harness, OptionError
 from tests.voting_support import Wearer, game_posts, latest, register, vote_body, wearer
 
@@ -308,3 +309,120 @@ async def test_the_background_scheduler_closes_a_poll_on_time(
 
     await harness.fake.wait_for(lambda: bool(closing_messages(harness)), timeout=10)
     assert [r.json for r in game_posts(ct_fake)] == [vote_body(lock.token, "sub")]
+
+
+async def test_two_closers_at_once_cast_one_vote(
+    harness: Harness, ct_fake: FakeChastityTracker
+) -> None:
+    lock, message = await start_poll(harness, ct_fake)
+    await choose(harness, message, "Add time", harness.member)
+    ct_fake.inject(Fault.delay(0.5))
+    time_is_up(harness)
+
+    first, second = await asyncio.gather(polls(harness).run_due(), polls(harness).run_due())
+
+    assert sorted([first, second]) == [[], [(await poll_of(harness, message)).id]]
+    assert [r.json for r in game_posts(ct_fake)] == [vote_body(lock.token, "add")]
+    assert len(closing_messages(harness)) == 1
+
+
+async def test_the_loop_and_run_due_together_cast_one_vote(
+    harness: Harness, ct_fake: FakeChastityTracker
+) -> None:
+    lock, message = await start_poll(harness, ct_fake)
+    await choose(harness, message, "Random", harness.member)
+    ct_fake.inject(Fault.delay(0.5))
+    time_is_up(harness)
+
+    polls(harness).wake()
+    await polls(harness).run_due()
+    await harness.fake.wait_for(lambda: bool(closing_messages(harness)), timeout=10)
+    assert await polls(harness).run_due() == []
+
+    await ct_fake.wait_idle()
+    assert [r.json for r in game_posts(ct_fake)] == [vote_body(lock.token, "rand")]
+    assert len(closing_messages(harness)) == 1
+
+
+async def test_recovery_leaves_a_poll_this_bot_is_casting_alone(
+    harness: Harness, ct_fake: FakeChastityTracker
+) -> None:
+    _, message = await start_poll(harness, ct_fake)
+    await choose(harness, message, "Add time", harness.member)
+    ct_fake.inject(Fault.delay(1.0))
+    time_is_up(harness)
+    poll = await poll_of(harness, message)
+
+    closing = asyncio.create_task(polls(harness).run_due())
+    await ct_fake.wait_for_requests(1, path=GAMES_PATH)
+    assert (await poll_of(harness, message)).status == "closing"
+
+    assert await polls(harness).recover() == []
+    assert await closing == [poll.id]
+    stored = await poll_of(harness, message)
+    assert (stored.status, stored.outcome) == ("closed", "ok")
+    (announcement,) = closing_messages(harness)
+    assert "one anonymous vote for **Add time**" in announcement.content
+
+
+async def test_a_restart_while_casting_lets_the_vote_finish_instead_of_leaving_it_in_doubt(
+    harness: Harness, ct_fake: FakeChastityTracker
+) -> None:
+    lock, message = await start_poll(harness, ct_fake)
+    await choose(harness, message, "Remove time", harness.member)
+    ct_fake.inject(Fault.delay(1.0))
+    time_is_up(harness)
+
+    polls(harness).wake()  # the background loop starts closing the poll
+    await ct_fake.wait_for_requests(1, path=GAMES_PATH)
+    await harness.restart()  # a planned restart, not a crash
+
+    stored = await poll_of(harness, message)
+    assert (stored.status, stored.outcome) == ("closed", "ok")
+    assert await polls(harness).recover() == []
+    (announcement,) = closing_messages(harness)
+    assert "one anonymous vote for **Remove time**" in announcement.content
+    assert [r.json for r in game_posts(ct_fake)] == [vote_body(lock.token, "sub")]
+
+
+async def test_a_vote_lost_in_transit_is_reported_and_never_sent_again(
+    make_harness: HarnessFactory, ct_fake: FakeChastityTracker
+) -> None:
+    harness = await make_harness(ct_api_timeout=0.5)
+    _, message = await start_poll(harness, ct_fake)
+    await choose(harness, message, "Add time", harness.member)
+    ct_fake.inject(Fault.hang(after_apply=True))
+    time_is_up(harness)
+
+    await polls(harness).run_due()
+
+    (announcement,) = closing_messages(harness)
+    assert "may or may not have been counted" in announcement.content
+    assert "will not be sent again" in announcement.content
+    assert (await poll_of(harness, message)).outcome == "unknown"
+    await harness.restart()
+    assert await polls(harness).run_due() == []
+    assert await polls(harness).recover() == []
+    assert len(game_posts(ct_fake)) == 1
+
+
+async def test_closing_the_bot_stops_the_scheduler_and_pending_edits(
+    harness: Harness, ct_fake: FakeChastityTracker
+) -> None:
+    _, message = await start_poll(harness, ct_fake)
+    polls(harness).edits.interval = 60.0
+    await choose(harness, message, "Add time", harness.member)
+    await choose(harness, message, "Random", harness.new_member("other"))  # a pending redraw
+
+    def running() -> list[str]:
+        return sorted(
+            task.get_name()
+            for task in asyncio.all_tasks()
+            if task.get_name().startswith(("poll-scheduler", "coalesced-edit")) and not task.done()
+        )
+
+    poll_id = (await poll_of(harness, message)).id
+    assert running() == [f"coalesced-edit-{('poll', poll_id)}", "poll-scheduler"]
+    await harness.bot.close()
+
+    assert running() == []

@@ -1,19 +1,21 @@
 """Community polls: members pick a choice, the bot casts one anonymous vote at the end.
 
 Closing is two-phase so a restart can never cast twice: ``begin_close`` moves
-open -> closing and records the winning choice BEFORE the vote is sent;
-``finish_close`` moves closing -> closed with the outcome afterwards. A poll
-still ``closing`` at start may or may not have reached Chastity Tracker, so it
-becomes ``in_doubt`` (reported, never re-cast).
+open -> closing, counts the choices and records the winning choice BEFORE the
+vote is sent; ``finish_close`` moves closing -> closed with the outcome
+afterwards. A poll still ``closing`` at start may or may not have reached
+Chastity Tracker, so it becomes ``in_doubt`` (reported, never re-cast).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Final, Literal
 
 from sqlalchemy import Select, func, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.storage.database import AnyRow, Database
 from bot.storage.schema import CHOICES, poll_choices, polls
@@ -38,6 +40,17 @@ class Poll:
     closed_at: datetime | None
     outcome: str | None
     result_json: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Closing:
+    """What ``begin_close`` froze: the final tally and the choice about to be cast."""
+
+    tally: dict[str, int]
+    winning_choice: Choice | None
+
+
+PickWinner = Callable[[Mapping[str, int]], Choice | None]
 
 
 _COLUMNS: Final = (
@@ -153,16 +166,8 @@ class PollRepository:
 
     async def tally(self, poll_id: int) -> dict[str, int]:
         """Members per choice; every choice is present, zero when nobody picked it."""
-        query = (
-            select(poll_choices.c.choice, func.count())
-            .where(poll_choices.c.poll_id == poll_id)
-            .group_by(poll_choices.c.choice)
-        )
-        counts = dict.fromkeys(CHOICES, 0)
         async with self._db.read() as conn:
-            for choice, count in (await conn.execute(query)).all():
-                counts[choice] = count
-        return counts
+            return await _count(conn, poll_id)
 
     async def list_open(self) -> list[Poll]:
         """Open polls, the one ending first first."""
@@ -172,21 +177,31 @@ class PollRepository:
         """Polls whose vote may have been sent but whose outcome was not recorded."""
         return await self._with_status("closing")
 
-    async def begin_close(self, poll_id: int, winning_choice: Choice | None, now: datetime) -> bool:
-        """open -> closing, recording the choice about to be cast (None: nothing to cast).
+    async def begin_close(self, poll_id: int, now: datetime, pick: PickWinner) -> Closing | None:
+        """open -> closing: freeze the choices, count them, record ``pick(tally)``.
 
-        Atomic compare-and-set: of several concurrent callers exactly one gets True,
-        and only that one may send the vote. False if the poll was not open.
+        One transaction, so the tally is final: a member's choice either commits
+        before it (and is counted) or is refused after it (``set_choice`` sees the
+        poll is no longer open). Atomic compare-and-set: of several concurrent
+        callers exactly one gets the :class:`Closing`, and only that one may send
+        the vote; the others get None, as does a poll that was not open.
         """
-        if winning_choice is not None:
-            _check_choice(winning_choice)
         async with self._db.write() as conn:
-            result = await conn.execute(
+            moved = await conn.execute(
                 update(polls)
                 .where(polls.c.id == poll_id, polls.c.status == "open")
-                .values(status="closing", winning_choice=winning_choice, closing_at=now)
+                .values(status="closing", closing_at=now)
             )
-        return result.rowcount == 1
+            if moved.rowcount != 1:
+                return None
+            tally = await _count(conn, poll_id)
+            winner = pick(tally)
+            if winner is not None:
+                _check_choice(winner)
+                await conn.execute(
+                    update(polls).where(polls.c.id == poll_id).values(winning_choice=winner)
+                )
+        return Closing(tally, winner)
 
     async def finish_close(
         self, poll_id: int, outcome: str, result_json: str | None, now: datetime
@@ -230,3 +245,15 @@ class PollRepository:
         async with self._db.read() as conn:
             rows = (await conn.execute(query)).all()
         return [_poll(row) for row in rows]
+
+
+async def _count(conn: AsyncConnection, poll_id: int) -> dict[str, int]:
+    query = (
+        select(poll_choices.c.choice, func.count())
+        .where(poll_choices.c.poll_id == poll_id)
+        .group_by(poll_choices.c.choice)
+    )
+    counts = dict.fromkeys(CHOICES, 0)
+    for choice, count in (await conn.execute(query)).all():
+        counts[choice] = count
+    return counts
