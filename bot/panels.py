@@ -4,7 +4,8 @@ A click votes exactly like ``/link vote`` for the member who clicked (logged
 when connected, anonymous otherwise if the lock allows it; penalty guard and
 flood control included), answers them privately, and redraws the panel with
 the latest result. Redraws are coalesced per panel (see ``bot.views.edits``).
-A panel whose message was deleted is forgotten the first time an edit says so.
+A panel whose message (or channel) was deleted is forgotten the first time an
+edit says so.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from bot.voting import VotePlan, VoteService
 
 log = logging.getLogger(__name__)
 
+UNKNOWN_CHANNEL: Final = 10003
 UNKNOWN_MESSAGE: Final = 10008
 PANEL_EDIT_INTERVAL: Final = 5.0
 """Seconds between two edits of one panel: a burst of clicks becomes a few edits."""
@@ -134,10 +136,13 @@ class PanelService:
                 embed=self._embed(lock, latest), view=panel_view(panel.id)
             )
         except discord.NotFound as error:
-            if error.code != UNKNOWN_MESSAGE:
+            if error.code not in {UNKNOWN_MESSAGE, UNKNOWN_CHANNEL}:
                 raise
             await self._storage.panels.delete(panel.id)
             log.info("Panel %d's message was deleted; the panel is forgotten", panel.id)
+        except discord.HTTPException as error:
+            # E.g. the bot lost access to the channel: the next vote tries again.
+            log.warning("Could not redraw panel %d: %s", panel.id, error)
 
     def _message(self, panel: Panel) -> discord.PartialMessage:
         assert panel.message_id is not None

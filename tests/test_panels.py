@@ -5,9 +5,11 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+from bot.ctapi import Choice
 from bot.embeds.voting import ResultSummary
 from bot.panels import PanelService
 from bot.storage import Panel
+from bot.views.buttons import PanelButton, PollButton
 from tests.fakes.ct_api import FakeChastityTracker, Fault
 from tests.fixtures.discord import HarnessFactory
 from tests.harness import FakeMessage, Harness
@@ -270,3 +272,29 @@ async def test_flooding_clicks_are_slowed_down_before_the_api(
 
     assert "Slow down" in slowed.text()
     assert len(game_posts(ct_fake)) == 1
+
+
+async def test_a_deleted_panel_channel_forgets_the_panel(
+    harness: Harness, ct_fake: FakeChastityTracker
+) -> None:
+    await register(harness, "cage", wearer(ct_fake).token)
+    message = await post_panel(harness)
+    panel = await only_panel(harness, "cage")
+
+    click = await harness.click(message, label="Add time", wait=False)
+    del harness.fake.channels[harness.other_channel.id]
+
+    assert (await click.wait_for_message()).embeds
+    await panels(harness).edits.flush()
+    assert await harness.storage.panels.get(panel.id) is None
+    assert any(e.error and e.error.code == 10003 for e in harness.fake.events)
+
+
+def test_button_ids_stay_within_discords_100_characters() -> None:
+    largest = 2**63 - 1  # the largest id either database hands out
+    for choice in Choice:
+        for button in (PanelButton(largest, choice), PollButton(largest, choice)):
+            custom_id = button.item.custom_id
+            assert custom_id is not None
+            assert len(custom_id) <= 100
+            assert button.template.fullmatch(custom_id)
