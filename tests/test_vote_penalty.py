@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from tests.fakes.ct_api import FakeChastityTracker
+import pytest
+
+from bot.views import confirm
+from tests.fakes.ct_api import FakeChastityTracker, Fault
 from tests.harness import Harness
 from tests.harness.fake_discord import UPDATE_MESSAGE
 from tests.voting_support import Wearer, connect, game_posts, latest, register, vote_body, wearer
@@ -111,3 +114,37 @@ async def test_a_penalty_from_an_unregistered_owner_is_shown_as_one(
 
     answer = await result.wait_for_message()
     assert answer.embeds[0]["title"].startswith("Penalty")
+
+
+async def test_an_unanswered_question_expires_and_sends_nothing(
+    harness: Harness, ct_fake: FakeChastityTracker, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(confirm, "CONFIRM_TIMEOUT", 0.2)
+    await owner_votes(harness, ct_fake)
+
+    dialog = await (await harness.run("link vote", {"choice": "add"})).wait_for_message()
+
+    await harness.fake.wait_for(lambda: "expired" in latest(harness, dialog).content, timeout=5)
+    shown = latest(harness, dialog)
+    assert shown.content == confirm.EXPIRED
+    assert shown.buttons() == []
+    assert game_posts(ct_fake) == []
+    assert await harness.storage.ledger.recent(harness.member.id) == []
+
+
+async def test_a_second_click_on_the_question_sends_once(
+    harness: Harness, ct_fake: FakeChastityTracker
+) -> None:
+    await owner_votes(harness, ct_fake)
+    dialog = await (await harness.run("link vote", {"choice": "add"})).wait_for_message()
+    ct_fake.inject(Fault.delay(0.5))
+
+    first = await harness.click(dialog, label="Vote anyway (penalty)", wait=False)
+    second = await harness.click(dialog, label="Vote anyway (penalty)", wait=False)
+
+    await first.wait_for_response()
+    await second.wait_for_response()
+    await harness.fake.wait_for(lambda: bool(latest(harness, dialog).embeds), timeout=5)
+    answers = [r.response for r in (first, second)]
+    assert any(a is not None and a.content == "Already answered." for a in answers)
+    assert len(game_posts(ct_fake)) == 1

@@ -27,9 +27,9 @@ class ConfirmDialog(discord.ui.View):
         member_id: int,
         on_confirm: OnConfirm,
         confirm_label: str = "Confirm",
-        timeout: float = CONFIRM_TIMEOUT,
+        timeout: float | None = None,
     ) -> None:
-        super().__init__(timeout=timeout)
+        super().__init__(timeout=CONFIRM_TIMEOUT if timeout is None else timeout)
         self.member_id = member_id
         self._on_confirm = on_confirm
         self._decided = False
