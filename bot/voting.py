@@ -195,14 +195,18 @@ class VoteService:
     async def _by_token(self, guild_id: int | None, token: Secret) -> VoteTarget:
         # A pasted token of a registered lock is that lock: its owner and its
         # anonymous rule apply, so the penalty guard cannot be bypassed by pasting.
-        if guild_id is not None:
-            for lock in await self._storage.locks.list(guild_id):
-                try:
-                    if self._vault.decrypt(lock.token_ciphertext) == token:
-                        return VoteTarget(token, lock)
-                except VaultError:
-                    continue
-        return VoteTarget(token)
+        lock = await self.registered_lock(guild_id, token) if guild_id is not None else None
+        return VoteTarget(token, lock)
+
+    async def registered_lock(self, guild_id: int, token: Secret) -> Lock | None:
+        """The lock registered on this server with ``token``, if there is one."""
+        for lock in await self._storage.locks.list(guild_id):
+            try:
+                if self._vault.decrypt(lock.token_ciphertext) == token:
+                    return lock
+            except VaultError:
+                continue
+        return None
 
     # -- how -------------------------------------------------------------------------
 
@@ -238,25 +242,9 @@ class VoteService:
     # -- send ------------------------------------------------------------------------
 
     async def cast(self, plan: VotePlan) -> LinkResult:
-        """Send the vote once, recorded in the ledger; API errors pass on as typed errors."""
-        attempt = Attempt(
-            user_id=plan.voter_id,
-            guild_id=plan.guild_id,
-            game=Game.LINK,
-            dom=False,
-            lock_id=plan.target.lock.id if plan.target.lock is not None else None,
-            choice=plan.choice,
-            logged=plan.logged,
-        )
+        """Send a member's vote once; API errors pass on as typed errors."""
         try:
-            return await recorded(
-                self._storage,
-                self._clock,
-                attempt,
-                lambda: self._api.vote_link(
-                    plan.target.link_token, plan.choice, bearer=plan.bearer
-                ),
-            )
+            return await self._send(plan)
         except Unauthorized:
             if plan.logged:
                 await self._accounts.token_refused(plan.voter_id)
@@ -270,19 +258,22 @@ class VoteService:
         self, lock: Lock, choice: Choice, *, caster_id: int, guild_id: int | None
     ) -> LinkResult:
         """One anonymous vote on behalf of many members (a community poll); no flood check."""
-        plan = VotePlan(caster_id, guild_id, self.target_of(lock), choice)
+        return await self._send(VotePlan(caster_id, guild_id, self.target_of(lock), choice))
+
+    async def _send(self, plan: VotePlan) -> LinkResult:
+        """The request, recorded in the ledger before it is sent and after it answered."""
         attempt = Attempt(
-            user_id=caster_id,
-            guild_id=guild_id,
+            user_id=plan.voter_id,
+            guild_id=plan.guild_id,
             game=Game.LINK,
             dom=False,
-            lock_id=lock.id,
-            choice=choice,
-            logged=False,
+            lock_id=plan.target.lock.id if plan.target.lock is not None else None,
+            choice=plan.choice,
+            logged=plan.logged,
         )
         return await recorded(
             self._storage,
             self._clock,
             attempt,
-            lambda: self._api.vote_link(plan.target.link_token, choice),
+            lambda: self._api.vote_link(plan.target.link_token, plan.choice, bearer=plan.bearer),
         )

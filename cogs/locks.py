@@ -97,9 +97,10 @@ class Locks(
         if not name:
             raise UserError(f"A lock name has 1 to {NAME_MAX_LENGTH} characters.")
         link_token = parse_link_token(token)
-        for lock in await self.bot.storage.locks.list(guild_id):
-            if self._token_of(lock) == link_token.reveal():
-                raise UserError(f"That token is already registered here as **{lock.name}**.")
+        await defer(interaction, private=True)
+        existing = await self.votes.registered_lock(guild_id, link_token)
+        if existing is not None:
+            raise UserError(f"That token is already registered here as **{existing.name}**.")
         try:
             lock = await self.bot.storage.locks.add(
                 guild_id,
@@ -142,6 +143,7 @@ class Locks(
     @app_commands.command(name="list", description="List the locks registered on this server")
     async def list_locks(self, interaction: discord.Interaction[Any]) -> None:
         guild_id = _guild(interaction)
+        await defer(interaction, private=True)
         lines = [
             LockLine(lock.name, self._masked(lock), lock.owner_id, lock.allow_anonymous)
             for lock in await self.bot.storage.locks.list(guild_id)
@@ -206,12 +208,6 @@ class Locks(
         if lock is None:
             raise LockNotFound(name)
         return lock
-
-    def _token_of(self, lock: Lock) -> str | None:
-        try:
-            return self.bot.vault.decrypt(lock.token_ciphertext).reveal()
-        except VaultError:
-            return None
 
     def _masked(self, lock: Lock) -> str:
         try:
