@@ -25,7 +25,12 @@ from bot.replies import reply_private
 log = logging.getLogger(__name__)
 
 UNKNOWN_INTERACTION = 10062
-SOMETHING_WENT_WRONG = "Something went wrong on our side. Please try again in a moment."
+# No plain "try again": the failure may have come after a play or vote reached
+# Chastity Tracker, and repeating it would play twice.
+SOMETHING_WENT_WRONG = (
+    "Something went wrong on our side. If you were playing or voting, check `/history` "
+    "(or your session's history on Chastity Tracker) before trying again."
+)
 
 
 def unwrap(error: BaseException) -> BaseException:

@@ -3,12 +3,14 @@ flood control, and a result Discord would not take."""
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 
 from bot.error_messages import UNKNOWN_OUTCOME
+from bot.interaction_errors import SOMETHING_WENT_WRONG
 from tests.fakes.ct_api import DiceConfig, FakeChastityTracker, Fault
 from tests.fixtures.discord import HarnessFactory
 from tests.games_support import Players, add_session, game_posts, players
@@ -88,6 +90,12 @@ def not_their_session(ct_fake: FakeChastityTracker, world: Players) -> dict[str,
             "failed to give a usable answer",
             "unknown",
             id="no-envelope",
+        ),
+        pytest.param(
+            fail_with(Fault.rate_limited(retry_after=60)),
+            "Nothing was played",
+            "refused",
+            id="429",
         ),
     ],
 )
@@ -283,3 +291,42 @@ async def test_the_ledger_keeps_a_play_discord_would_not_show(
     assert entry.detail_json is not None
     assert '"game": "dice"' in entry.detail_json
     assert [row.source for row in ct_fake.histories(world.session.id)] == ["DICE", None]
+
+
+async def test_a_failure_after_the_play_does_not_invite_playing_again(
+    harness: Harness,
+    ct_fake: FakeChastityTracker,
+    world: Players,
+    log_guard: LogGuard,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    log_guard.expect_error("Unexpected error in /dice")
+
+    def broken_embed(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("cannot draw this result")
+
+    monkeypatch.setattr("cogs._plays.result_embed", broken_embed)
+
+    text = await private_error(harness, await harness.run("dice", {"session": world.session.id}))
+
+    assert text == SOMETHING_WENT_WRONG
+    assert "`/history`" in text
+    assert len(game_posts(ct_fake)) == 1
+    [entry] = await harness.storage.ledger.recent(harness.member.id)
+    assert entry.status == "ok"
+
+
+async def test_an_unreachable_chastity_tracker_says_nothing_was_sent(
+    make_harness: HarnessFactory, ct_fake: FakeChastityTracker
+) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        closed_port = probe.getsockname()[1]
+    harness = await make_harness(ct_api_base_url=f"http://127.0.0.1:{closed_port}")
+    world = await players(harness, ct_fake)
+
+    text = await private_error(harness, await harness.run("dice", {"session": world.session.id}))
+
+    assert "could not be reached. Nothing was sent" in text
+    [entry] = await harness.storage.ledger.recent(harness.member.id)
+    assert entry.status == "error"
