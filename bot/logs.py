@@ -34,7 +34,11 @@ class RedactingFilter(logging.Filter):
     """Masks secrets in the final message text and any traceback."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
+        try:
+            message = record.getMessage()
+        except (TypeError, ValueError):
+            # A broken log call elsewhere must not make the logging call raise.
+            message = f"{record.msg!s} (unformattable arguments: {record.args!r})"
         if record.exc_info and not record.exc_text:
             record.exc_text = logging.Formatter().formatException(record.exc_info)
         record.msg = redact(message)

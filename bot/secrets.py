@@ -12,6 +12,9 @@ from typing import Final, NoReturn
 _MASK: Final = "***"
 _MIN_REDACT_LEN: Final = 6
 _BEARER: Final = re.compile(r"(?i)(bearer\s+)[^\s\"',}]+")
+# Discord interaction tokens sit in REST paths (discord.py logs such URLs when
+# rate limited); each lets anyone post as the bot for 15 minutes.
+_INTERACTION_TOKEN: Final = re.compile(r"(/(?:webhooks|interactions)/\d+/)[\w.\-]+")
 # Where a secret ends inside text: whitespace, quotes, brackets, commas.
 _DELIMITERS: Final = " \t\r\n\"'`,()[]{}<>"
 _WORDS: Final = re.compile(r"[^\s\"'`,()\[\]{}<>]+")
@@ -65,8 +68,9 @@ def known_secret_values() -> frozenset[str]:
 
 
 def scrub(text: str) -> str:
-    """``text`` with every known secret value and bearer header masked."""
+    """``text`` with every known secret value, bearer header and interaction token masked."""
     text = _BEARER.sub(lambda m: m.group(1) + _MASK, text)
+    text = _INTERACTION_TOKEN.sub(lambda m: m.group(1) + _MASK, text)
     # Longest first, so a secret that contains another is masked whole.
     for value in sorted(_KNOWN.found_in(text), key=len, reverse=True):
         text = text.replace(value, _MASK)

@@ -84,3 +84,30 @@ def test_scrub_masks_secrets_with_spaces_and_nested_ones_whole() -> None:
     Secret("inner-part")
     assert scrub("x has a space inside 123 y") == "x *** y"
     assert scrub("[outer-secret-contains-inner-part]") == "[***]"
+
+
+def test_discord_interaction_tokens_in_urls_are_masked(debug_log: io.StringIO) -> None:
+    interaction_token = "aW50ZXJhY3Rpb246MTIzNDU2Nzg5OnNlY3JldC10b2tlbg"
+    logging.getLogger("discord.http").warning(
+        "We are being rate limited. %s %s responded with 429. Retrying in %.2f seconds.",
+        "POST",
+        f"https://discord.com/api/v10/webhooks/1234567890/{interaction_token}/messages/@original",
+        1.5,
+    )
+    logging.getLogger("discord.http").warning(
+        "POST %s",
+        f"https://discord.com/api/v10/interactions/987654321/{interaction_token}/callback",
+    )
+    text = debug_log.getvalue()
+    assert interaction_token not in text
+    assert "/webhooks/1234567890/***/messages/@original" in text
+    assert "/interactions/987654321/***/callback" in text
+
+
+def test_a_broken_log_call_does_not_raise_and_is_still_masked(debug_log: io.StringIO) -> None:
+    token = Secret("member-token-in-a-broken-call")
+    broken = "%s and %s"  # one argument short, as a careless library might write
+    logging.getLogger("other.library").warning(broken, token.reveal())
+    text = debug_log.getvalue()
+    assert "unformattable arguments" in text
+    assert token.reveal() not in text
