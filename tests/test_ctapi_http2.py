@@ -86,6 +86,13 @@ def answer_headers_then_protocol_violation(
     return [conn.data_to_send(), OVERSIZED_FRAME_HEADER + bytes(20_000)]
 
 
+def answer_goaway(conn: h2.connection.H2Connection, stream_id: int) -> list[bytes]:
+    # The server closes the connection instead of answering. (Its last_stream_id of 0
+    # says the stream was not processed, but httpcore does not pass that on.)
+    conn.close_connection(last_stream_id=0)
+    return [conn.data_to_send()]
+
+
 def answer_stream_reset(conn: h2.connection.H2Connection, stream_id: int) -> list[bytes]:
     conn.reset_stream(stream_id, h2.errors.ErrorCodes.INTERNAL_ERROR)
     return [conn.data_to_send()]
@@ -178,6 +185,7 @@ async def test_the_test_server_speaks_http2(well_behaved: MisbehavingH2Server) -
         pytest.param(answer_protocol_violation, id="bad-frame-instead-of-an-answer"),
         pytest.param(answer_headers_then_protocol_violation, id="bad-frame-inside-the-body"),
         pytest.param(answer_stream_reset, id="stream-reset"),
+        pytest.param(answer_goaway, id="goaway"),
     ],
 )
 async def test_a_game_post_the_server_received_is_never_resent(misbehaviour: Answer) -> None:
