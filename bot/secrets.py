@@ -63,10 +63,6 @@ class _Registry:
 _KNOWN: Final = _Registry()
 
 
-def known_secret_values() -> frozenset[str]:
-    return frozenset(_KNOWN.values)
-
-
 def scrub(text: str) -> str:
     """``text`` with every known secret value, bearer header and interaction token masked."""
     text = _BEARER.sub(lambda m: m.group(1) + _MASK, text)

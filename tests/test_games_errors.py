@@ -92,6 +92,9 @@ def not_their_session(ct_fake: FakeChastityTracker, world: Players) -> dict[str,
             id="no-envelope",
         ),
         pytest.param(
+            fail_with(Fault.status(405)), "failed to give a usable answer", "refused", id="405"
+        ),
+        pytest.param(
             fail_with(Fault.rate_limited(retry_after=60)),
             "Nothing was played",
             "refused",
