@@ -235,7 +235,12 @@ class PollService:
             closing = await self._storage.polls.begin_close(poll.id, self._clock(), to_cast)
             if closing is None:
                 return False
-            await self._cast_and_report(poll, lock, closing.tally)
+            try:
+                await self._cast_and_report(poll, lock, closing.tally)
+            except Exception:
+                # The vote may or may not have gone out: say so now, never send it again.
+                log.exception("Closing poll %d failed", poll.id)
+                await self._report_in_doubt(poll.id, "Something went wrong while casting")
         finally:
             self._closing.discard(poll.id)
         return True
@@ -274,21 +279,29 @@ class PollService:
         for poll in await self._storage.polls.list_closing():
             if poll.id in self._closing:
                 continue  # this service is casting it right now: not in doubt
-            if not await self._storage.polls.mark_in_doubt(poll.id, self._clock()):
-                continue
-            reported.append(poll.id)
-            lock = await self._storage.locks.get(poll.lock_id) if poll.lock_id else None
-            tally = await self._storage.polls.tally(poll.id)
-            choice = Choice(poll.winning_choice) if poll.winning_choice else None
-            what = f" for **{choice.label}**" if choice else ""
-            text = (
-                f"The bot stopped while casting this poll's anonymous vote{what}. It may or may "
-                "not have reached Chastity Tracker, so it will **not** be sent again: check the "
-                "lock's history on Chastity Tracker."
-            )
-            log.warning("Poll %d was closing during a stop; marked in doubt", poll.id)
-            await self._announce(poll, lock=lock, tally=tally, text=text, result=None, choice=None)
+            if await self._report_in_doubt(poll.id, "The bot stopped while casting"):
+                log.warning("Poll %d was closing during a stop; marked in doubt", poll.id)
+                reported.append(poll.id)
         return reported
+
+    async def _report_in_doubt(self, poll_id: int, what_happened: str) -> bool:
+        """closing -> in_doubt, said in the poll's channel; False if it was not closing."""
+        if not await self._storage.polls.mark_in_doubt(poll_id, self._clock()):
+            return False
+        poll = await self._storage.polls.get(poll_id)
+        if poll is None:
+            return True
+        lock = await self._storage.locks.get(poll.lock_id) if poll.lock_id else None
+        tally = await self._storage.polls.tally(poll.id)
+        choice = Choice(poll.winning_choice) if poll.winning_choice else None
+        what = f" for **{choice.label}**" if choice else ""
+        text = (
+            f"{what_happened} this poll's anonymous vote{what}. It may or may not have reached "
+            "Chastity Tracker, so it will **not** be sent again: check the lock's history on "
+            "Chastity Tracker."
+        )
+        await self._announce(poll, lock=lock, tally=tally, text=text, result=None, choice=None)
+        return True
 
     async def _announce(
         self,
@@ -367,7 +380,7 @@ def _refusal_text(error: BaseException) -> str:
 
 def _stored_outcome(poll: Poll) -> str | None:
     if poll.status == "in_doubt":
-        return "The bot stopped while casting this poll's vote; it was not sent again."
+        return "The vote may or may not have reached Chastity Tracker; it was not sent again."
     if poll.status == "closing":
         return "Closing…"
     if poll.outcome == "ok" and poll.winning_choice:

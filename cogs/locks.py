@@ -133,11 +133,14 @@ class Locks(
         open_polls = await self.bot.storage.polls.open_for_lock(lock.id)
         panels = await self.panels.retire(lock)
         await self.bot.storage.locks.remove(lock.guild_id, lock.name)
+        # A poll on a removed lock can cast nothing: end it now rather than let
+        # members keep choosing until its time is up.
+        closed = [poll for poll in open_polls if await self.polls.close_poll(poll)]
         notes = []
         if panels:
             notes.append(f"{panels} voting panel(s) no longer take votes.")
-        if open_polls:
-            notes.append(f"{len(open_polls)} open poll(s) will end without casting a vote.")
+        if closed:
+            notes.append(f"{len(closed)} open poll(s) were closed without casting a vote.")
         await reply_private(interaction, " ".join([f"Removed **{lock.name}**.", *notes]))
 
     @app_commands.command(name="list", description="List the locks registered on this server")

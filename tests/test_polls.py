@@ -12,7 +12,7 @@ from bot.polls import PollService, winning_choice
 from bot.storage import Poll
 from tests.fakes.ct_api import GAMES_PATH, FakeChastityTracker, Fault
 from tests.fixtures.discord import HarnessFactory
-from tests.harness import FakeMember, FakeMessage, Harness, OptionError
+from tests.harness import FakeMember, FakeMessage, Harness, LogGuard, OptionError
 from tests.voting_support import Wearer, game_posts, latest, register, vote_body, wearer
 
 MINUTES = 10
@@ -267,21 +267,54 @@ async def test_a_refused_vote_is_reported_with_the_reason(
     assert lock.token not in announcement.content
 
 
-async def test_removing_the_lock_ends_its_poll_without_a_vote(
+async def test_removing_the_lock_closes_its_poll_without_a_vote(
     harness: Harness, ct_fake: FakeChastityTracker
 ) -> None:
     _, message = await start_poll(harness, ct_fake)
     await choose(harness, message, "Add time", harness.member)
+
     answer = await (
         await harness.run("locks remove", {"name": "cage"}, by=harness.admin)
     ).wait_for_message()
-    assert "1 open poll(s) will end without casting a vote" in answer.text()
 
+    assert "1 open poll(s) were closed without casting a vote" in answer.text()
+    (announcement,) = closing_messages(harness)
+    assert "lock was removed" in announcement.content
+    assert all(button.get("disabled") for button in latest(harness, message).buttons())
     time_is_up(harness)
+    assert await polls(harness).run_due() == []
+    assert game_posts(ct_fake) == []
+
+
+async def test_an_unexpected_failure_while_casting_is_reported_in_doubt_at_once(
+    harness: Harness,
+    ct_fake: FakeChastityTracker,
+    monkeypatch: pytest.MonkeyPatch,
+    log_guard: LogGuard,
+) -> None:
+    log_guard.expect_error(r"Closing poll \d+ failed")
+    _, message = await start_poll(harness, ct_fake)
+    await choose(harness, message, "Add time", harness.member)
+    cog: Any = harness.bot.get_cog("Locks")
+    real_cast = cog.votes.cast_anonymous
+
+    async def cast_then_fail(*args: Any, **kwargs: Any) -> Any:
+        await real_cast(*args, **kwargs)
+        raise RuntimeError("the database went away after the vote")
+
+    monkeypatch.setattr(cog.votes, "cast_anonymous", cast_then_fail)
+    time_is_up(harness)
+
     await polls(harness).run_due()
 
-    assert game_posts(ct_fake) == []
-    assert "lock was removed" in closing_messages(harness)[0].content
+    assert (await poll_of(harness, message)).status == "in_doubt"
+    (report,) = closing_messages(harness)
+    assert "Something went wrong while casting this poll's anonymous vote" in report.content
+    assert "**not** be sent again" in report.content
+    assert await polls(harness).run_due() == []
+    await harness.restart()
+    assert await polls(harness).recover() == []
+    assert len(game_posts(ct_fake)) == 1
 
 
 @pytest.mark.parametrize(
