@@ -459,3 +459,24 @@ async def test_closing_the_bot_stops_the_scheduler_and_pending_edits(
     await harness.bot.close()
 
     assert running() == []
+
+
+async def test_a_burst_of_choices_becomes_few_edits_and_the_final_tally_lands(
+    harness: Harness, ct_fake: FakeChastityTracker
+) -> None:
+    _, message = await start_poll(harness, ct_fake)
+    polls(harness).edits.interval = 1.0
+    members = [harness.new_member(f"m{n}") for n in range(10)]
+
+    clicks = [
+        await harness.click(message, label="Remove time", by=member, wait=False)
+        for member in members
+    ]
+    await asyncio.gather(*(click.wait_for_message() for click in clicks))
+    await polls(harness).edits.flush()
+
+    edits = [
+        e for e in harness.fake.events if e.kind == "channel_edit" and e.message_id == message.id
+    ]
+    assert 1 <= len(edits) <= 3
+    assert "Remove time: **10**" in tally_field(latest(harness, message))

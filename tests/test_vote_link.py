@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
+from bot.secrets import Secret
 from tests.fakes.ct_api import FakeChastityTracker, Fault
 from tests.fixtures.discord import HarnessFactory
 from tests.harness import Harness
@@ -258,3 +259,34 @@ async def test_flooding_votes_are_slowed_down_before_the_api(
 
     assert "Slow down" in slowed.text()
     assert len(game_posts(ct_fake)) == 1
+
+
+async def test_locks_of_another_server_are_neither_listed_nor_usable_by_name(
+    harness: Harness, ct_fake: FakeChastityTracker
+) -> None:
+    elsewhere = wearer(ct_fake, "elsewhere")
+    await harness.storage.locks.add(
+        harness.snowflake(),
+        "cage",
+        harness.vault.encrypt(Secret(elsewhere.token)),
+        harness.member.id,
+        False,
+        harness.admin.id,
+        harness.clock.now(),
+    )
+
+    choices = await harness.autocomplete(
+        "link vote", {"choice": "add", "lock": "c"}, focused="lock"
+    )
+    by_name = await (
+        await harness.run("link vote", {"choice": "add", "lock": "cage"})
+    ).wait_for_message()
+    # Its token works here as an unregistered lock: the other server's rules do not apply.
+    by_token = await (
+        await harness.run("link vote", {"choice": "add", "token": elsewhere.token})
+    ).wait_for_message()
+
+    assert choices == []
+    assert "No lock named **cage**" in by_name.text()
+    assert by_token.embeds[0]["title"] == "LINK vote"
+    assert [r.json for r in game_posts(ct_fake)] == [vote_body(elsewhere.token, "add")]
