@@ -298,3 +298,21 @@ def test_button_ids_stay_within_discords_100_characters() -> None:
             assert custom_id is not None
             assert len(custom_id) <= 100
             assert button.template.fullmatch(custom_id)
+
+
+async def test_a_click_is_answered_in_time_when_the_api_is_slow(
+    make_harness: HarnessFactory, ct_fake: FakeChastityTracker
+) -> None:
+    # Discord's window shrunk to 0.5 s, Chastity Tracker taking 1 s: the click must
+    # be acknowledged before the vote is sent.
+    harness = await make_harness(response_window=0.5)
+    await register(harness, "cage", wearer(ct_fake).token)
+    message = await post_panel(harness)
+    ct_fake.inject(Fault.delay(1.0))
+
+    click = await harness.click(message, label="Add time")
+
+    assert click.response is not None
+    assert click.response.is_deferred
+    assert (await click.wait_for_message(timeout=10)).embeds
+    assert click.rejections == []

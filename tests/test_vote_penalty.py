@@ -6,6 +6,7 @@ import pytest
 
 from bot.views import confirm
 from tests.fakes.ct_api import FakeChastityTracker, Fault
+from tests.fixtures.discord import HarnessFactory
 from tests.harness import Harness
 from tests.harness.fake_discord import UPDATE_MESSAGE
 from tests.voting_support import Wearer, connect, game_posts, latest, register, vote_body, wearer
@@ -147,4 +148,21 @@ async def test_a_second_click_on_the_question_sends_once(
     await harness.fake.wait_for(lambda: bool(latest(harness, dialog).embeds), timeout=5)
     answers = [r.response for r in (first, second)]
     assert any(a is not None and a.content == "Already answered." for a in answers)
+    assert len(game_posts(ct_fake)) == 1
+
+
+async def test_confirming_is_acknowledged_before_a_slow_api_answers(
+    make_harness: HarnessFactory, ct_fake: FakeChastityTracker
+) -> None:
+    harness = await make_harness(response_window=0.5)
+    await owner_votes(harness, ct_fake)
+    dialog = await (await harness.run("link vote", {"choice": "add"})).wait_for_message()
+    ct_fake.inject(Fault.delay(1.0))
+
+    confirmed = await harness.click(dialog, label="Vote anyway (penalty)")
+
+    assert confirmed.response is not None
+    assert confirmed.response.type == UPDATE_MESSAGE
+    await harness.fake.wait_for(lambda: bool(latest(harness, dialog).embeds), timeout=10)
+    assert confirmed.rejections == []
     assert len(game_posts(ct_fake)) == 1
