@@ -174,7 +174,7 @@ class VoteService:
                 "(or its share link)."
             )
         if lock_name:
-            lock = await self._storage.locks.get_by_name(guild_id, lock_name)
+            lock = await self._storage.locks.get_by_name(guild_id, lock_name.strip())
             if lock is None:
                 raise LockNotFound(lock_name)
             return self.target_of(lock)

@@ -32,11 +32,9 @@ def test_a_summary_survives_storage_and_tells_what_happened() -> None:
 
     assert again == summary
     assert summary.describe().startswith("Time removed: **1 h 15 min** (×1.25), vote Remove time")
-    assert (
-        ResultSummary.of(link_result(penalty=True), Choice.SUB, AT)
-        .describe()
-        .startswith("Penalty: time added")
-    )
+    penalty = ResultSummary.of(link_result(penalty=True), Choice.SUB, AT).describe()
+    assert penalty.startswith("Penalty: time added: **1 h 15 min** (×1.25), ")
+    assert "vote Remove time (the penalty made it Add time)" in penalty
 
 
 def test_an_unreadable_summary_is_none() -> None:

@@ -150,13 +150,16 @@ class ResultSummary:
             return None
 
     def describe(self) -> str:
+        vote = f"vote {self.choice.label}"
         if self.penalty:
             what = "Penalty: time added"
+            if self.choice is not Choice.ADD:
+                vote += " (the penalty made it Add time)"
         else:
             what = "Time added" if self.added else "Time removed"
         return (
             f"{what}: **{format_duration(self.seconds)}** (×{self.multiplier:.2f}), "
-            f"vote {self.choice.label}, {discord_time(self.at, 'R')}"
+            f"{vote}, {discord_time(self.at, 'R')}"
         )
 
 
