@@ -290,3 +290,18 @@ async def test_locks_of_another_server_are_neither_listed_nor_usable_by_name(
     assert "No lock named **cage**" in by_name.text()
     assert by_token.embeds[0]["title"] == "LINK vote"
     assert [r.json for r in game_posts(ct_fake)] == [vote_body(elsewhere.token, "add")]
+
+
+async def test_a_token_that_is_not_one_is_refused_without_echoing_it(
+    harness: Harness, ct_fake: FakeChastityTracker
+) -> None:
+    typed = "my bearer is hunter2-hunter2"
+
+    answer = await (
+        await harness.run("link vote", {"choice": "add", "token": typed})
+    ).wait_for_message()
+
+    assert answer.ephemeral
+    assert "does not look like a public LINK token" in answer.text()
+    assert typed not in str(harness.fake.requests)
+    assert game_posts(ct_fake) == []
