@@ -66,6 +66,10 @@ async def test_connecting_and_playing_at_debug_logs_no_token(
     assert "/api/v2/stats.php" in text  # the log did record the requests
     assert "/api/v2/games.php" in text
     assert wearer.token not in text
+    # Not even encrypted, although the database driver logs every statement at DEBUG.
+    account = await harness.storage.accounts.get(harness.member.id)
+    assert account is not None
+    assert account.token_ciphertext.decode() not in text
 
 
 async def test_an_unexpected_error_carrying_the_token_is_logged_masked(
