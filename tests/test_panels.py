@@ -316,3 +316,24 @@ async def test_a_click_is_answered_in_time_when_the_api_is_slow(
     assert click.response.is_deferred
     assert (await click.wait_for_message(timeout=10)).embeds
     assert click.rejections == []
+
+
+async def test_a_redraw_still_waiting_lands_when_the_bot_stops(
+    harness: Harness, ct_fake: FakeChastityTracker
+) -> None:
+    lock = wearer(ct_fake)
+    await register(harness, "cage", lock.token)
+    message = await post_panel(harness)
+    panels(harness).edits.interval = 60.0
+    first, second = harness.new_member("first"), harness.new_member("second")
+    for member in (first, second):
+        await connect(harness, member, ct_fake.add_user(member.user.name))
+    await (await harness.click(message, label="Add time", by=first)).wait_for_message()
+    await panels(harness).edits.flush()
+    await (await harness.click(message, label="Remove time", by=second)).wait_for_message()
+    assert "Add time" in field(latest(harness, message), "Latest result")
+
+    await harness.restart()
+
+    assert "Remove time" in field(latest(harness, message), "Latest result")
+    await shows_scheduled_end(harness, message, lock)

@@ -79,7 +79,26 @@ async def test_a_failing_edit_does_not_stop_later_ones() -> None:
     assert calls == ["broken", "fine"]
 
 
-async def test_close_drops_pending_edits() -> None:
+async def test_close_runs_a_waiting_edit_once_then_ignores_requests() -> None:
+    coalescer = EditCoalescer(interval=60.0)
+    state = {"value": 1}
+    drawn: list[int] = []
+
+    async def edit() -> None:
+        drawn.append(state["value"])
+
+    coalescer.request("panel", edit)
+    await coalescer.flush()
+    state["value"] = 2
+    coalescer.request("panel", edit)  # waits for the interval
+    await coalescer.close()
+    coalescer.request("panel", edit)  # ignored once closed
+    await coalescer.flush()
+
+    assert drawn == [1, 2]
+
+
+async def test_close_with_nothing_waiting_edits_nothing() -> None:
     coalescer = EditCoalescer(interval=60.0)
     drawn: list[int] = []
 
@@ -88,9 +107,6 @@ async def test_close_drops_pending_edits() -> None:
 
     coalescer.request("panel", edit)
     await coalescer.flush()
-    coalescer.request("panel", edit)  # waits for the interval
     await coalescer.close()
-    coalescer.request("panel", edit)  # ignored once closed
-    await coalescer.flush()
 
     assert drawn == [1]

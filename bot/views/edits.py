@@ -11,6 +11,7 @@ Edits of one key never overlap.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Hashable
 from dataclasses import dataclass, field
@@ -18,6 +19,8 @@ from dataclasses import dataclass, field
 log = logging.getLogger(__name__)
 
 Edit = Callable[[], Awaitable[None]]
+CLOSE_TIMEOUT = 5.0
+"""Seconds a closing coalescer gives the edits still waiting for their turn."""
 
 
 @dataclass(slots=True)
@@ -62,13 +65,22 @@ class EditCoalescer:
             await asyncio.gather(*tasks, return_exceptions=True)
 
     async def close(self) -> None:
-        """Stop: pending edits are dropped (the next start redraws from storage)."""
+        """Stop: an edit still waiting for its turn runs once now, then requests are ignored.
+
+        Nothing redraws panels at the next start, so a dropped edit would leave the
+        message showing an older state until the next vote.
+        """
         self._closed = True
         tasks = [s.task for s in self._keys.values() if s.task and not s.task.done()]
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+        waiting = [state for state in self._keys.values() if state.dirty]
         self._keys.clear()
+        if waiting:
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(CLOSE_TIMEOUT):
+                    await asyncio.gather(*(self._edit(state) for state in waiting))
 
     async def _run(self, state: _Key) -> None:
         loop = asyncio.get_running_loop()
@@ -76,10 +88,14 @@ class EditCoalescer:
             wait = state.last + self.interval - loop.time()
             if wait > 0:
                 await asyncio.sleep(wait)
-            async with state.lock:
-                state.dirty = False
-                state.last = loop.time()
-                try:
-                    await state.edit()
-                except Exception:
-                    log.exception("A coalesced message edit failed")
+            await self._edit(state)
+
+    @staticmethod
+    async def _edit(state: _Key) -> None:
+        async with state.lock:
+            state.dirty = False
+            state.last = asyncio.get_running_loop().time()
+            try:
+                await state.edit()
+            except Exception:
+                log.exception("A coalesced message edit failed")
