@@ -20,6 +20,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+# `session` is an integer >= 1; Discord refuses smaller values before the bot sees them.
+SessionId = app_commands.Range[int, 1]
 SESSION_DESCRIPTION = "Session id on Chastity Tracker (suggested: your active and recent ones)"
 OPTIONAL_SESSION_DESCRIPTION = (
     "Session id (suggested: your active and recent ones); optional if only one is active"

@@ -13,6 +13,7 @@ from bot.games import GamePlay
 from cogs._plays import (
     OPTIONAL_SESSION_DESCRIPTION,
     PRIVATE_DESCRIPTION,
+    SessionId,
     play_and_show,
     session_autocomplete,
 )
@@ -20,7 +21,6 @@ from cogs._plays import (
 if TYPE_CHECKING:
     from bot.app import ChastityBot
 
-SessionId = app_commands.Range[int, 1]
 AS_DOM_DESCRIPTION = "Play as the dom of the session's owner (default: as the owner)"
 
 

@@ -20,6 +20,7 @@ from bot.views.vote_flow import vote_from_interaction
 from cogs._plays import (
     PRIVATE_DESCRIPTION,
     SESSION_DESCRIPTION,
+    SessionId,
     play_and_show,
     session_autocomplete,
 )
@@ -33,7 +34,6 @@ CHOICE_OPTIONS: list[app_commands.Choice[str]] = [
 ]
 CHOICE_DESCRIPTION = "Add time, remove time, or let chance decide"
 
-SessionId = app_commands.Range[int, 1]
 LockName = app_commands.Range[str, 1, NAME_MAX_LENGTH]
 
 
