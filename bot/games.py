@@ -129,9 +129,11 @@ class GameService:
         """
         self.check(play)
         try:
-            session = play.session
-            if session is None:
-                session = await self.only_active_session(play.member_id, bearer)
+            session = (
+                play.session
+                if play.session is not None
+                else await self.only_active_session(play.member_id, bearer)
+            )
             attempt = Attempt(
                 user_id=play.member_id,
                 guild_id=play.guild_id,
@@ -140,9 +142,8 @@ class GameService:
                 session=session,
                 choice=play.choice,
             )
-            chosen = session
             return await recorded(
-                self._storage, self._clock, attempt, lambda: self._send(play, chosen, bearer)
+                self._storage, self._clock, attempt, lambda: self._send(play, session, bearer)
             )
         except Unauthorized:
             await self._accounts.token_refused(play.member_id)
