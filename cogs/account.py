@@ -25,6 +25,7 @@ from bot.secrets import Secret
 if TYPE_CHECKING:
     from bot.app import ChastityBot
 
+FORM_TIMEOUT = 15 * 60.0
 CONNECT_REFUSED = (
     "Chastity Tracker refused that token, so nothing was stored. Copy the whole API token "
     "from your Chastity Tracker profile page (it is shown only once; create a new one if "
@@ -51,11 +52,15 @@ class ConnectForm(discord.ui.Modal, title="Connect Chastity Tracker"):
     )
 
     def __init__(self, bot: ChastityBot) -> None:
-        super().__init__(custom_id="account:connect")
+        # A form left open is dropped after a while rather than kept forever.
+        super().__init__(custom_id="account:connect", timeout=FORM_TIMEOUT)
         self.bot = bot
 
     async def on_submit(self, interaction: discord.Interaction[Any]) -> None:
         token = Secret(self.token.value.strip())
+        # Done with the form: discord.py keeps it (and the typed token) until it is
+        # stopped, which it does by itself only after a submit that raised nothing.
+        self.stop()
         # The token check is a network call: acknowledge first (3-second window).
         await defer(interaction, private=True)
         try:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import gc
 import json
 from pathlib import Path
 
 from bot.secrets import Secret
+from cogs.account import ConnectForm
 from tests.fakes.ct_api import STATS_PATH, FakeChastityTracker, FakeUser, Fault
 from tests.harness import Harness
 from tests.harness.fake_discord import MODAL
@@ -176,3 +178,15 @@ async def test_something_that_cannot_be_a_token_is_refused_without_asking(
     assert "nothing was stored" in text
     assert ct_fake.requests == []
     assert await harness.storage.accounts.get(harness.member.id) is None
+
+
+async def test_a_refused_token_is_not_kept_in_memory(harness: Harness) -> None:
+    refused = "refused-token-kept-nowhere-123"
+
+    text = await connect(harness, refused)
+
+    assert "refused" in text
+    gc.collect()
+    # By name: the bot loads the cog module on its own, so its class is not this module's.
+    forms = [obj for obj in gc.get_objects() if type(obj).__name__ == ConnectForm.__name__]
+    assert [form for form in forms if form.token.value == refused] == []
