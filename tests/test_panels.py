@@ -337,3 +337,21 @@ async def test_a_redraw_still_waiting_lands_when_the_bot_stops(
 
     assert "Remove time" in field(latest(harness, message), "Latest result")
     await shows_scheduled_end(harness, message, lock)
+
+
+async def test_a_panel_that_cannot_be_posted_is_not_kept(
+    harness: Harness, ct_fake: FakeChastityTracker
+) -> None:
+    await register(harness, "cage", wearer(ct_fake).token)
+    del harness.fake.channels[harness.other_channel.id]  # gone, or hidden from the bot
+
+    result = await harness.run(
+        "locks panel", {"name": "cage", "channel": harness.other_channel}, by=harness.admin
+    )
+
+    answer = await result.wait_for_message()
+    assert answer.ephemeral
+    assert f"I could not post in <#{harness.other_channel.id}>" in answer.text()
+    lock = await harness.storage.locks.get_by_name(harness.guild.id, "cage")
+    assert lock is not None
+    assert await harness.storage.panels.for_lock(lock.id) == []

@@ -480,3 +480,24 @@ async def test_a_burst_of_choices_becomes_few_edits_and_the_final_tally_lands(
     ]
     assert 1 <= len(edits) <= 3
     assert "Remove time: **10**" in tally_field(latest(harness, message))
+
+
+async def test_a_poll_that_cannot_be_posted_is_closed_at_once(
+    harness: Harness, ct_fake: FakeChastityTracker
+) -> None:
+    lock = await register(harness, "cage", wearer(ct_fake).token)
+    del harness.fake.channels[harness.other_channel.id]
+
+    result = await harness.run(
+        "locks poll",
+        {"name": "cage", "minutes": MINUTES},
+        by=harness.admin,
+        channel=harness.other_channel,
+    )
+
+    answer = await result.wait_for_message()
+    assert f"I could not post in <#{harness.other_channel.id}>" in answer.text()
+    assert await harness.storage.polls.list_open() == []
+    assert await harness.storage.polls.open_for_lock(lock.id) == []
+    time_is_up(harness)
+    assert await polls(harness).run_due() == []
