@@ -58,6 +58,8 @@ RECONNECT_HINT = (
     "Create a new API token on your Chastity Tracker profile page, then run "
     "`/account connect` again."
 )
+# The longest API message shown as it is; longer ones are cut.
+API_MESSAGE_LIMIT = 500
 UNKNOWN_OUTCOME = (
     "Chastity Tracker did not answer in time. Your action **may or may not** have "
     "happened: check your session's history on Chastity Tracker (or `/history`) "
@@ -82,8 +84,9 @@ def describe_api_error(error: ChastityTrackerError) -> str:
         case RateLimited():
             return "Chastity Tracker is busy right now. Nothing was played; try again in a minute."
         case BadRequest():
-            # The API's message usually ends with its own full stop.
-            text = (error.message or "it refused the request").rstrip(".")
+            # The API's message usually ends with its own full stop. It is cut to a
+            # length that always fits in a Discord message.
+            text = _shorten(error.message or "it refused the request").rstrip(".")
             hint = (
                 " You can play or vote again once the wait is over."
                 if error.is_cooldown
@@ -116,3 +119,7 @@ def describe_api_error(error: ChastityTrackerError) -> str:
         case OutcomeUnknown():
             return UNKNOWN_OUTCOME
     return "Chastity Tracker returned an unexpected error. Try again later."
+
+
+def _shorten(text: str, limit: int = API_MESSAGE_LIMIT) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"

@@ -1,0 +1,100 @@
+"""The one mapping from errors to what a member reads, class by class."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.ctapi.errors import (
+    APIError,
+    BadRequest,
+    Forbidden,
+    InvalidRequest,
+    MalformedResponse,
+    MethodNotAllowed,
+    NotFound,
+    NotSent,
+    OutcomeUnknown,
+    RateLimited,
+    ServerError,
+    Unauthorized,
+)
+from bot.error_messages import (
+    API_MESSAGE_LIMIT,
+    RECONNECT_HINT,
+    UNKNOWN_OUTCOME,
+    UserError,
+    describe_error,
+)
+from bot.secrets import Secret
+
+
+@pytest.mark.parametrize(
+    ("error", "expected"),
+    [
+        (
+            BadRequest(400, "COOLDOWN", "You can vote again in 24 hours."),
+            "Chastity Tracker says: You can vote again in 24 hours. You can play or vote "
+            "again once the wait is over.",
+        ),
+        (
+            BadRequest(400, "VALIDATION", "Missing field: session"),
+            "Chastity Tracker says: Missing field: session. Check the options you gave and "
+            "try again.",
+        ),
+        (Unauthorized(401, None, None), RECONNECT_HINT),
+        (Forbidden(403, None, None), "needs an active dom link with the session's owner"),
+        (NotFound(404, None, None), "found no such session or link"),
+        (ServerError(500, None, None), "failed to give a usable answer"),
+        (MalformedResponse(200, "no envelope"), "failed to give a usable answer"),
+        (MethodNotAllowed(405, None, None), "failed to give a usable answer"),
+        (RateLimited(429, None, None, 60.0), "Nothing was played"),
+        (NotSent("refused"), "could not be reached. Nothing was sent"),
+        (OutcomeUnknown("timeout"), "**may or may not** have happened"),
+        (InvalidRequest("session is required for dice"), "session is required for dice"),
+        (APIError(418, None, None), "unexpected error"),
+        (UserError("Do this instead."), "Do this instead."),
+    ],
+)
+def test_each_error_has_its_words(error: Exception, expected: str) -> None:
+    text = describe_error(error)
+    assert text is not None
+    assert expected in text
+
+
+def test_outcome_unknown_points_to_the_history() -> None:
+    assert describe_error(OutcomeUnknown("timeout")) == UNKNOWN_OUTCOME
+    assert "`/history`" in UNKNOWN_OUTCOME
+    assert "before trying again" in UNKNOWN_OUTCOME
+
+
+def test_unauthorized_says_refused_and_how_to_reconnect() -> None:
+    text = describe_error(Unauthorized(401, "UNAUTHORIZED", "Invalid token"))
+    assert text is not None
+    assert "refused your API token" in text
+    assert "`/account connect`" in text
+
+
+def test_forbidden_explains_owner_versus_dom() -> None:
+    text = describe_error(Forbidden(403, "FORBIDDEN", "Not the dom"))
+    assert text is not None
+    assert "your own session" in text
+    assert "`as_dom:true`" in text
+
+
+def test_unexpected_errors_have_no_words_here() -> None:
+    assert describe_error(RuntimeError("bug")) is None
+
+
+def test_a_very_long_api_message_is_cut_to_fit_discord() -> None:
+    text = describe_error(BadRequest(400, "X", "word " * 1000))
+    assert text is not None
+    assert len(text) < API_MESSAGE_LIMIT + 200 < 2000
+    assert "…" in text
+
+
+def test_an_api_message_echoing_a_token_shows_it_masked() -> None:
+    token = Secret("echoed-bearer-token-123456789")
+    text = describe_error(BadRequest(400, "X", f"token {token.reveal()} is on cooldown"))
+    assert text is not None
+    assert token.reveal() not in text
+    assert "token *** is on cooldown" in text
