@@ -25,6 +25,7 @@ from bot.ctapi import (
     OutcomeUnknown,
     RateLimited,
     ServerError,
+    Stats,
     Unauthorized,
 )
 from bot.ctapi.models import Game, GameRequest
@@ -327,3 +328,12 @@ async def test_no_token_in_reprs_or_error_texts() -> None:
     for text in texts:
         assert TOKEN.reveal() not in text
         assert LINK.reveal() not in text
+
+
+def test_stats_repr_leaves_out_the_link_game_url() -> None:
+    stats = Stats.parse(
+        {"nick": "wearer", "locked": True, "link_game": f"https://ct.test/link/{LINK.reveal()}"}
+    )
+    assert stats.extra["link_game"].endswith(LINK.reveal())
+    assert LINK.reveal() not in repr(stats)
+    assert "wearer" in repr(stats)

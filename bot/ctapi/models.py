@@ -274,7 +274,9 @@ class Stats:
     scheduled_end: datetime | None
     current_lock_start: datetime | None
     current_lock_time: str | None
-    extra: Mapping[str, Any] = field(default_factory=dict)
+    # Not in the repr: `link_game` is the member's LINK URL, which carries their public
+    # link token.
+    extra: Mapping[str, Any] = field(default_factory=dict, repr=False)
 
     @classmethod
     def parse(cls, data: Mapping[str, Any]) -> Self:
