@@ -31,8 +31,13 @@ def test_missing_discord_token_names_the_variable() -> None:
         ("CT_API_BASE_URL", "ftp://example.org"),
         ("DEV_GUILD_ID", "guild"),
         ("LOG_LEVEL", "LOUD"),
+        ("CT_API_TIMEOUT", "nan"),
+        ("CT_API_TIMEOUT", "inf"),
         ("SHARD_COUNT", "0"),
         ("DATABASE_URL", "mysql://x"),
+        ("DATABASE_URL", "postgresql://u@h/db"),  # the driver must be named
+        ("FLOOD_BURST", "0"),
+        ("FLOOD_INTERVAL", "often"),
     ],
 )
 def test_invalid_values_are_refused(name: str, value: str) -> None:
@@ -81,3 +86,38 @@ def test_env_example_documents_every_variable_and_is_valid() -> None:
     settings = load_settings(filled)
     assert settings.ct_api_timeout == 10.0
     assert settings.flood_burst == 5
+
+
+@pytest.mark.parametrize(
+    ("shards", "problem"),
+    [
+        ({"SHARD_IDS": "0,1"}, "without SHARD_COUNT"),
+        ({"SHARD_COUNT": "2", "SHARD_IDS": "0,2"}, "outside SHARD_COUNT"),
+        ({"SHARD_COUNT": "2", "SHARD_IDS": "first"}, "not a list of numbers"),
+    ],
+)
+def test_shard_ids_must_fit_the_shard_count(shards: dict[str, str], problem: str) -> None:
+    with pytest.raises(SettingsError, match=problem) as info:
+        load_settings({"DISCORD_TOKEN": "abc", **shards})
+    assert info.value.variable == "SHARD_IDS"
+
+
+def test_data_dir_holds_the_default_database_and_values_are_trimmed() -> None:
+    settings = load_settings(
+        {"DISCORD_TOKEN": " abc ", "DATA_DIR": "/srv/bot", "LOG_LEVEL": " debug "}
+    )
+    assert settings.discord_token.reveal() == "abc"
+    assert settings.database_url == "sqlite+aiosqlite:////srv/bot/bot.db"
+    assert settings.uses_sqlite
+    assert settings.log_level == "DEBUG"
+
+
+def test_a_blank_discord_token_is_missing() -> None:
+    with pytest.raises(SettingsError) as info:
+        load_settings({"DISCORD_TOKEN": "   "})
+    assert info.value.variable == "DISCORD_TOKEN"
+
+
+def test_several_encryption_keys_for_rotation() -> None:
+    settings = load_settings({"DISCORD_TOKEN": "abc", "TOKEN_ENCRYPTION_KEY": "new-key, old-key"})
+    assert [key.reveal() for key in settings.token_encryption_keys] == ["new-key", "old-key"]
