@@ -20,6 +20,7 @@ from bot.ctapi.errors import (
     ServerError,
     Unauthorized,
 )
+from bot.embeds.format import format_duration
 
 
 class UserError(Exception):
@@ -82,7 +83,12 @@ def describe_api_error(error: ChastityTrackerError) -> str:
         case InvalidRequest():
             return f"That request is not valid: {error}. Nothing was sent."
         case RateLimited():
-            return "Chastity Tracker is busy right now. Nothing was played; try again in a minute."
+            wait = (
+                f"in {format_duration(round(error.retry_after))}"
+                if error.retry_after
+                else "in a minute"
+            )
+            return f"Chastity Tracker is busy right now. Nothing was played; try again {wait}."
         case BadRequest():
             # The API's message usually ends with its own full stop. It is cut to a
             # length that always fits in a Discord message.

@@ -266,15 +266,29 @@ async def test_reads_retry_server_errors_but_game_posts_do_not() -> None:
     assert len(rec.requests) == 1
 
 
-async def test_retry_after_is_honoured() -> None:
+async def test_retry_after_is_honoured_for_reads() -> None:
+    limited = httpx.Response(
+        429, headers={"Retry-After": "2"}, json=envelope(error=("RATE", "slow"))
+    )
+    stats = {"nick": "wearer", "locked": False}
+    rec = Recorder(limited, httpx.Response(200, json=envelope(stats)))
+    async with rec.client() as client:
+        await client.stats(TOKEN)
+    assert rec.sleeps == [2.0]
+    assert len(rec.requests) == 2
+
+
+async def test_a_rate_limited_game_post_is_not_resent() -> None:
     limited = httpx.Response(
         429, headers={"Retry-After": "2"}, json=envelope(error=("RATE", "slow"))
     )
     rec = Recorder(limited, httpx.Response(200, json=envelope(DICE_DATA)))
     async with rec.client() as client:
-        await client.play_dice(TOKEN, 1)
-    assert rec.sleeps == [2.0]
-    assert len(rec.requests) == 2
+        with pytest.raises(RateLimited) as info:
+            await client.play_dice(TOKEN, 1)
+    assert info.value.retry_after == 2.0
+    assert rec.sleeps == []
+    assert len(rec.requests) == 1
 
 
 async def test_long_retry_after_is_raised_not_waited() -> None:

@@ -191,8 +191,9 @@ class ChastityTrackerClient:
         """One logical request with the retry rule applied.
 
         ``may_resend`` is true only for reads: they may be repeated after a lost
-        answer. Writes are repeated only when the request never left (NotSent)
-        or the server refused it unprocessed (429 with a short Retry-After).
+        answer or a 429 (after its Retry-After). Writes are repeated only when the
+        request never left (NotSent): a 429 to a game POST reached the server, so
+        it is raised with its Retry-After for the member to act on.
         """
         headers = {"Content-Type": "application/json"}
         if bearer is not None:
@@ -242,7 +243,7 @@ class ChastityTrackerClient:
                 return _decode(response)
             except RateLimited as error:
                 wait = error.retry_after if error.retry_after is not None else self._delay(attempt)
-                if last or wait > _MAX_RETRY_AFTER:
+                if not may_resend or last or wait > _MAX_RETRY_AFTER:
                     raise
                 await self._sleep(wait)
             except ServerError:
