@@ -14,7 +14,7 @@ from typing import Any, Self
 import discord
 
 from bot.ctapi.models import Choice, LinkResult, parse_utc
-from bot.embeds.format import discord_time, format_duration
+from bot.embeds.format import discord_time, discord_when, format_duration
 from bot.embeds.results import (
     COLOUR_ADDED,
     COLOUR_PENALTY,
@@ -27,11 +27,6 @@ PANEL_COLOUR = discord.Colour.blurple()
 POLL_COLOUR = discord.Colour.gold()
 CLOSED_COLOUR = discord.Colour.dark_grey()
 CHOICES: tuple[Choice, ...] = (Choice.ADD, Choice.SUB, Choice.RAND)
-
-
-def when(moment: datetime) -> str:
-    """A moment every reader sees in their own time zone, absolute and relative."""
-    return f"{discord_time(moment, 'F')} ({discord_time(moment, 'R')})"
 
 
 # -- a member's vote -------------------------------------------------------------------
@@ -186,7 +181,9 @@ def panel_embed(
     embed.add_field(name="Anonymous votes", value="allowed" if allow_anonymous else "not allowed")
     if latest is not None:
         embed.add_field(name="Latest result", value=latest.describe(), inline=False)
-        embed.add_field(name="Scheduled end", value=when(latest.scheduled_end), inline=False)
+        embed.add_field(
+            name="Scheduled end", value=discord_when(latest.scheduled_end), inline=False
+        )
     else:
         embed.add_field(name="Latest result", value="No vote through this panel yet.", inline=False)
     if allow_anonymous:
@@ -237,7 +234,7 @@ def poll_embed(
             description=outcome or "This poll is closed.",
             colour=CLOSED_COLOUR,
         )
-        embed.add_field(name="Ended", value=when(ends_at), inline=False)
+        embed.add_field(name="Ended", value=discord_when(ends_at), inline=False)
     else:
         embed = discord.Embed(
             title=f"Community poll on {name}",
@@ -247,7 +244,7 @@ def poll_embed(
             ),
             colour=POLL_COLOUR,
         )
-        embed.add_field(name="Ends", value=when(ends_at), inline=False)
+        embed.add_field(name="Ends", value=discord_when(ends_at), inline=False)
     plural = "s" if members != 1 else ""
     embed.add_field(name=f"Tally ({members} member{plural})", value=tally_text(tally))
     return embed
