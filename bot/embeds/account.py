@@ -15,7 +15,7 @@ def account_status_embed(
     """Who the member is connected as, since when, and their current lock."""
     nick = stats.nick if stats is not None else account.nick
     embed = discord.Embed(title="Chastity Tracker account", colour=discord.Colour.blurple())
-    embed.add_field(name="Connected as", value=nick)
+    embed.add_field(name="Connected as", value=discord.utils.escape_markdown(nick))
     embed.add_field(
         name="Since",
         value=discord_when(account.connected_at),
