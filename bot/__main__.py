@@ -12,11 +12,16 @@ from bot.config import SettingsError, load_settings
 from bot.logs import configure_logging
 
 
+def one_line(error: SettingsError) -> str:
+    # A database driver's reason can span several lines; the promise is one line.
+    return "error: " + " ".join(str(error).split())
+
+
 def main() -> int:
     try:
         settings = load_settings()
     except SettingsError as error:
-        print(f"error: {error}", file=sys.stderr)
+        print(one_line(error), file=sys.stderr)
         return 2
     configure_logging(settings.log_level)
 
@@ -32,7 +37,7 @@ def main() -> int:
         asyncio.run(run_bot(settings))
     except SettingsError as error:
         # Raised while opening storage or the vault (e.g. a wrong key).
-        print(f"error: {error}", file=sys.stderr)
+        print(one_line(error), file=sys.stderr)
         return 2
     except aiohttp.ClientConnectionError as error:
         # Discord (or the network) is unreachable: one clear line, not a traceback.

@@ -201,7 +201,14 @@ async def run_bot(settings: Settings) -> None:
     from bot.storage import Storage, StorageError
     from bot.vault import Vault
 
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise SettingsError(
+            "DATA_DIR",
+            f"cannot be used as a folder ({error.strerror or type(error).__name__})",
+            "point it to a folder the bot's user can create and write",
+        ) from None
     async with ChastityTrackerClient(settings.ct_api_base_url, settings.ct_api_timeout) as api:
         try:
             storage = await Storage.open(settings.database_url)

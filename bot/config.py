@@ -12,6 +12,8 @@ from pathlib import Path
 
 import httpx
 from dotenv import load_dotenv
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 from bot.secrets import Secret
 
@@ -89,6 +91,7 @@ def load_settings(environ: Mapping[str, str] | None = None, *, dotenv: bool = Tr
             "uses an unsupported driver",
             "use sqlite+aiosqlite:///path/bot.db or postgresql+asyncpg://user@host/db",
         )
+    _check_database_url(database_url)
 
     keys = tuple(
         Secret(k.strip()) for k in env.get("TOKEN_ENCRYPTION_KEY", "").split(",") if k.strip()
@@ -136,6 +139,21 @@ def load_settings(environ: Mapping[str, str] | None = None, *, dotenv: bool = Tr
         flood_burst=_optional_int(env, "FLOOD_BURST", minimum=1) or 5,
         flood_interval=_positive_float(env, "FLOOD_INTERVAL", 3.0),
     )
+
+
+def _check_database_url(url: str) -> None:
+    """Refuse a URL the database driver could not even parse, before anything starts."""
+    try:
+        parsed = make_url(url)
+    except (ArgumentError, ValueError):
+        parsed = None
+    sqlite_with_host = parsed is not None and parsed.drivername.startswith("sqlite") and parsed.host
+    if parsed is None or sqlite_with_host:
+        raise SettingsError(
+            "DATABASE_URL",
+            "is not a valid database URL",
+            "use sqlite+aiosqlite:///path/bot.db or postgresql+asyncpg://user:password@host:5432/db",
+        )
 
 
 def _positive_float(env: Mapping[str, str], name: str, default: float) -> float:

@@ -36,6 +36,8 @@ def test_missing_discord_token_names_the_variable() -> None:
         ("SHARD_COUNT", "0"),
         ("DATABASE_URL", "mysql://x"),
         ("DATABASE_URL", "postgresql://u@h/db"),  # the driver must be named
+        ("DATABASE_URL", "postgresql+asyncpg://u@h:notaport/db"),
+        ("DATABASE_URL", "sqlite+aiosqlite://somehost/bot.db"),
         ("FLOOD_BURST", "0"),
         ("FLOOD_INTERVAL", "often"),
     ],

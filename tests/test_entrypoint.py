@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
+VALID_KEY = "0myJHREdD_lqxomtqhSaq5D42UybehXEysDLgRFyDDo="
 
 
 def run_bot(env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
@@ -37,6 +38,26 @@ def test_invalid_value_exits_2_naming_it(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert result.stderr.strip().count("\n") == 0
     assert "CT_API_TIMEOUT" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("DATA_DIR", "a-file-not-a-folder"),
+        ("DATABASE_URL", "postgresql+asyncpg://user@host:notaport/db"),
+    ],
+)
+def test_an_unusable_value_found_at_start_exits_2_with_one_line(
+    tmp_path: Path, variable: str, value: str
+) -> None:
+    (tmp_path / "a-file-not-a-folder").write_text("")
+    env = {"DISCORD_TOKEN": "x", "TOKEN_ENCRYPTION_KEY": VALID_KEY, variable: value}
+    result = run_bot(env, tmp_path)
+    assert result.returncode == 2, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith(f"error: {variable} ")
+    assert "Traceback" not in result.stderr
 
 
 def test_dotenv_is_read_and_environment_wins(tmp_path: Path) -> None:
