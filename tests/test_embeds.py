@@ -132,6 +132,19 @@ def test_link_vote_shows_choice() -> None:
     assert "Penalty" not in embed.title
 
 
+@pytest.mark.parametrize(
+    ("actor", "who"),
+    [
+        (Actor.OWNER, "by the owner"),
+        (Actor.DOM, "by a dom"),
+        (Actor.VOTER, "by a voter"),
+        (Actor.ANONYMOUS_VOTER, "by an anonymous voter"),
+    ],
+)
+def test_the_title_names_the_game_and_who_acted(actor: Actor, who: str) -> None:
+    assert result_embed(link(None), actor=actor).title == f"LINK — {who}"
+
+
 def test_penalty_is_unmistakable() -> None:
     embed = result_embed(link(1), actor=Actor.VOTER, choice=Choice.SUB)
     assert embed.title.startswith("Penalty")

@@ -109,7 +109,7 @@ async def test_a_click_votes_answers_privately_and_redraws_the_panel(
 
     answer = await click.wait_for_message()
     assert answer.ephemeral
-    assert answer.embeds[0]["title"] == "LINK vote · cage"
+    assert answer.embeds[0]["title"] == "LINK — by an anonymous voter · cage"
     (request,) = game_posts(ct_fake)
     assert request.json == vote_body(lock.token, "sub")
     assert "authorization" not in request.headers
@@ -145,7 +145,8 @@ async def test_panel_buttons_work_after_a_restart(
     await harness.restart()
     click = await harness.click(message, label="Random")
 
-    assert (await click.wait_for_message()).embeds[0]["title"] == "LINK vote · cage"
+    answer = await click.wait_for_message()
+    assert answer.embeds[0]["title"] == "LINK — by an anonymous voter · cage"
     assert [r.json for r in game_posts(ct_fake)] == [vote_body(lock.token, "rand")]
     await shows_scheduled_end(harness, message, lock)
 

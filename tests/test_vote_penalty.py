@@ -100,7 +100,7 @@ async def test_other_members_are_not_asked(harness: Harness, ct_fake: FakeChasti
 
     answer = await (await harness.run("link vote", {"choice": "add"}, by=other)).wait_for_message()
 
-    assert answer.embeds[0]["title"] == "LINK vote · cage"
+    assert answer.embeds[0]["title"] == "LINK — by a voter · cage"
     assert len(game_posts(ct_fake)) == 1
 
 

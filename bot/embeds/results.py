@@ -17,9 +17,20 @@ _DIE_FACES = {1: "⚀", 2: "⚁", 3: "⚂", 4: "⚃", 5: "⚄", 6: "⚅"}
 
 
 class Actor(StrEnum):
+    """Who acted, as the result's title names them."""
+
     OWNER = "owner"
     DOM = "dom"
     VOTER = "voter"
+    ANONYMOUS_VOTER = "anonymous voter"
+
+
+_BY = {
+    Actor.OWNER: "by the owner",
+    Actor.DOM: "by a dom",
+    Actor.VOTER: "by a voter",
+    Actor.ANONYMOUS_VOTER: "by an anonymous voter",
+}
 
 
 def result_embed(
@@ -40,8 +51,7 @@ def result_embed(
             "the vote was forced to **add time** at the **maximum multiplier**."
         )
     else:
-        who = {Actor.OWNER: "by the owner", Actor.DOM: "by a dom", Actor.VOTER: "vote"}[actor]
-        title = f"{game} — {who}" if actor is not Actor.VOTER else f"{game} {who}"
+        title = f"{game} — {_BY[actor]}"
         colour = COLOUR_ADDED if result.added else COLOUR_REMOVED
         description = None
     if lock_name:

@@ -35,7 +35,8 @@ CHOICES: tuple[Choice, ...] = (Choice.ADD, Choice.SUB, Choice.RAND)
 def vote_result_embed(
     result: LinkResult, *, choice: Choice, lock_name: str | None, logged: bool
 ) -> discord.Embed:
-    embed = result_embed(result, actor=Actor.VOTER, choice=choice, lock_name=lock_name)
+    actor = Actor.VOTER if logged else Actor.ANONYMOUS_VOTER
+    embed = result_embed(result, actor=actor, choice=choice, lock_name=lock_name)
     embed.set_footer(
         text="Logged vote: counted as yours." if logged else "Anonymous vote, sent by the bot."
     )
