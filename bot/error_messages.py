@@ -62,9 +62,9 @@ RECONNECT_HINT = (
 # The longest API message shown as it is; longer ones are cut.
 API_MESSAGE_LIMIT = 500
 UNKNOWN_OUTCOME = (
-    "Chastity Tracker did not answer in time. Your action **may or may not** have "
-    "happened: check your session's history on Chastity Tracker (or `/history`) "
-    "before trying again."
+    "Chastity Tracker did not answer in time, so the outcome is unknown: your action "
+    "**may or may not** have happened. Check your session's history on Chastity Tracker "
+    "(or `/history`) before trying again."
 )
 
 

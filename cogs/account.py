@@ -73,7 +73,7 @@ class ConnectForm(discord.ui.Modal, title="Connect Chastity Tracker"):
             raise UserError(UNREACHABLE) from None
         await reply_private(
             interaction,
-            f"Connected as **{discord.utils.escape_markdown(stats.nick)}**. "
+            f"Connected as {discord.utils.escape_markdown(stats.nick)}. "
             "Your token is stored encrypted; `/account disconnect` deletes it.",
         )
 
