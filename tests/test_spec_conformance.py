@@ -1,0 +1,106 @@
+"""Sentences of the product spec (bot.md) that no other test pins down, end to end."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.fakes.ct_api import STATS_PATH, FakeChastityTracker, Fault
+from tests.fixtures.discord import HarnessFactory
+from tests.games_support import game_posts, players
+from tests.harness import Harness
+from tests.harness.fake_discord import MODAL
+
+SNAPSHOT = Path(__file__).parent / "snapshots" / "commands.json"
+TOKEN_FIELD = "account:connect:token"
+
+
+def command_paths() -> list[str]:
+    """Every command and subcommand members can run, as "/group sub", from the synced schema."""
+    paths: list[str] = []
+    for command in json.loads(SNAPSHOT.read_text()):
+        subcommands = [o for o in command.get("options", []) if o.get("type") == 1]
+        if subcommands:
+            paths.extend(f"/{command['name']} {sub['name']}" for sub in subcommands)
+        else:
+            paths.append(f"/{command['name']}")
+    return paths
+
+
+async def connect(harness: Harness, token: str) -> str:
+    opened = await harness.run("account connect")
+    assert opened.response is not None
+    assert opened.response.type == MODAL
+    submitted = await harness.submit_modal(opened, {TOKEN_FIELD: token})
+    message = await submitted.wait_for_message()
+    assert message.ephemeral
+    return message.text()
+
+
+async def test_help_explains_every_command_accounts_votes_and_the_penalty(
+    harness: Harness,
+) -> None:
+    result = await harness.run("help")
+
+    assert result.response is not None
+    assert result.response.ephemeral
+    text = str(result.response.embeds[0])
+    missing = [path for path in command_paths() if path != "/help" and path not in text]
+    assert missing == []
+    assert "/account connect" in text
+    assert "anonymous" in text.lower()
+    assert "logged" in text.lower()
+    assert "penalty" in text.lower()
+
+
+async def test_connect_answers_connected_as_the_nick(
+    harness: Harness, ct_fake: FakeChastityTracker
+) -> None:
+    wearer = ct_fake.add_user("wearer")
+
+    assert "Connected as wearer" in await connect(harness, wearer.token)
+
+
+@pytest.mark.parametrize("status", [401, 403])
+async def test_a_token_refused_with_401_or_403_is_not_stored(
+    harness: Harness, ct_fake: FakeChastityTracker, status: int
+) -> None:
+    wearer = ct_fake.add_user("wearer")
+    ct_fake.inject(Fault.status(status), path=STATS_PATH)
+
+    text = await connect(harness, wearer.token)
+
+    assert "refused" in text
+    assert "nothing was stored" in text
+    assert await harness.storage.accounts.get(harness.member.id) is None
+
+
+async def test_connect_while_chastity_tracker_is_down_stores_nothing(
+    harness: Harness, ct_fake: FakeChastityTracker
+) -> None:
+    wearer = ct_fake.add_user("wearer")
+    ct_fake.inject(Fault.drop_connection(), path=STATS_PATH, times=None)
+
+    text = await connect(harness, wearer.token)
+
+    assert "could not be reached" in text
+    assert "nothing was stored" in text
+    assert await harness.storage.accounts.get(harness.member.id) is None
+
+
+async def test_a_timeout_after_sending_says_the_outcome_is_unknown_and_points_to_history(
+    make_harness: HarnessFactory, ct_fake: FakeChastityTracker
+) -> None:
+    harness = await make_harness(ct_api_timeout=0.3)
+    world = await players(harness, ct_fake)
+    ct_fake.inject(Fault.hang(after_apply=True))
+
+    result = await harness.run("luck", {"session": world.session.id})
+
+    message = await result.wait_for_message()
+    assert message.ephemeral
+    assert "outcome is unknown" in message.text()
+    assert "history" in message.text()
+    assert len(game_posts(ct_fake)) == 1
