@@ -9,6 +9,7 @@ it outright with 429. Anything after that point is ``OutcomeUnknown``.
 from __future__ import annotations
 
 import asyncio
+import http.cookiejar
 import logging
 import random
 import re
@@ -27,7 +28,9 @@ from bot.ctapi.errors import (
     NotSent,
     OutcomeUnknown,
     RateLimited,
+    Redirected,
     ServerError,
+    error_for_code,
     error_for_status,
 )
 from bot.ctapi.models import (
@@ -68,6 +71,9 @@ _NOT_SENT: Final = (
 _HEADER_SAFE: Final = re.compile(r"[\x21-\x7e]+")
 # Longest Retry-After the client waits out by itself; longer ones are raised.
 _MAX_RETRY_AFTER: Final = 10.0
+# Statuses that mean "refused" even without a v2 envelope (a web server's own
+# 401 page, say): the request was not carried out.
+_REFUSALS: Final = frozenset({400, 401, 403, 404, 405})
 
 Sleep = Callable[[float], Awaitable[None]]
 _T = TypeVar("_T")
@@ -98,6 +104,14 @@ class ChastityTrackerClient:
             },
             transport=transport,
             follow_redirects=False,
+            # One client serves every member: a cookie one answer sets must never
+            # ride along on another member's request (or make an anonymous vote
+            # look logged), so no cookie is ever kept.
+            cookies=_no_cookies(),
+            # Raised as soon as a redirect arrives: httpx would otherwise go on to
+            # build the next request from the Location header, and fail on a
+            # malformed one as if the answer had been lost.
+            event_hooks={"response": [_refuse_redirect]},
         )
         self._attempts = max(1, attempts)
         self._backoff = backoff
@@ -205,6 +219,9 @@ class ChastityTrackerClient:
                 response = await self._http.request(
                     method, path, headers=headers, json=json, params=params
                 )
+            except Redirected:
+                # An answer, not a lost one: nothing was applied, and it is not retried.
+                raise
             except _NOT_SENT as error:
                 log.warning("%s %s not sent (attempt %d): %s", method, path, attempt, _kind(error))
                 if last:
@@ -257,36 +274,81 @@ class ChastityTrackerClient:
         return float(self._backoff * (2 ** (attempt - 1)) * (0.5 + random.random()))
 
 
+async def _refuse_redirect(response: httpx.Response) -> None:
+    if 300 <= response.status_code < 400:
+        log.warning(
+            "%s %s -> %d (redirect not followed)",
+            response.request.method,
+            response.request.url.path,
+            response.status_code,
+        )
+        raise Redirected(response.status_code, _origin(response.headers.get("Location")))
+
+
 def _decode(response: httpx.Response) -> Mapping[str, Any]:
     """The envelope's ``data``, or the matching typed error."""
     status = response.status_code
+    if 300 <= status < 400:
+        raise Redirected(status, _origin(response.headers.get("Location")))
     try:
         payload = response.json()
     except ValueError:
+        # Not JSON at all: an empty body, an HTML error page, a cut-off answer.
+        payload = None
+    if isinstance(payload, dict) and isinstance(payload.get("ok"), bool):
+        if payload["ok"]:
+            data = payload.get("data")
+            if not 200 <= status < 300 or not isinstance(data, dict):
+                raise MalformedResponse(status, "a success envelope without data")
+            return data
+        code, message = _error_fields(payload.get("error"))
         if status == 429:
-            raise RateLimited(status, None, None, _retry_after(response)) from None
-        if status >= 500:
-            raise ServerError(
-                status, None, "Chastity Tracker answered with an error page"
-            ) from None
-        raise MalformedResponse(status, "the answer is not JSON") from None
-    if not isinstance(payload, dict) or not isinstance(payload.get("ok"), bool):
-        if status >= 500:
-            raise ServerError(status, None, "Chastity Tracker answered without an envelope")
-        raise MalformedResponse(status, "the answer has no v2 envelope")
-    if payload["ok"]:
-        data = payload.get("data")
-        if not 200 <= status < 300 or not isinstance(data, dict):
-            raise MalformedResponse(status, "a success envelope without data")
-        return data
-    error = payload.get("error")
-    code = message = None
-    if isinstance(error, dict):
-        code = error.get("code") if isinstance(error.get("code"), str) else None
-        message = error.get("message") if isinstance(error.get("message"), str) else None
+            raise RateLimited(status, code, message, _retry_after(response))
+        if status < 400:
+            raise error_for_code(status, code, message)
+        raise error_for_status(status, code, message)
     if status == 429:
-        raise RateLimited(status, code, message, _retry_after(response))
-    raise error_for_status(status, code, message)
+        raise RateLimited(status, None, None, _retry_after(response))
+    if status >= 500:
+        raise ServerError(status, None, "Chastity Tracker answered with an error page")
+    if status in _REFUSALS:
+        # v1 endpoints answer {"error": "..."}; keep that text when it is there.
+        message = payload.get("error") if isinstance(payload, dict) else None
+        raise error_for_status(status, None, message if isinstance(message, str) else None)
+    if payload is None:
+        reason = "an empty answer" if not response.content.strip() else "the answer is not JSON"
+        raise MalformedResponse(status, reason)
+    raise MalformedResponse(status, "the answer has no v2 envelope")
+
+
+def _error_fields(error: object) -> tuple[str | None, str | None]:
+    if not isinstance(error, dict):
+        # Some APIs put the message itself in "error".
+        return None, error if isinstance(error, str) else None
+    code = error.get("code")
+    message = error.get("message")
+    return (
+        str(code) if isinstance(code, str | int) and not isinstance(code, bool) else None,
+        message if isinstance(message, str) else None,
+    )
+
+
+def _origin(location: str | None) -> str | None:
+    """Where a redirect points, as scheme://host only: its path is of no use here."""
+    if not location:
+        return None
+    try:
+        url = httpx.URL(location)
+    except httpx.InvalidURL:
+        return None
+    if not url.scheme or not url.host:
+        return None
+    port = f":{url.port}" if url.port else ""
+    return f"{url.scheme}://{url.host}{port}"
+
+
+def _no_cookies() -> http.cookiejar.CookieJar:
+    return http.cookiejar.CookieJar(policy=http.cookiejar.DefaultCookiePolicy(allowed_domains=[]))
 
 
 def _retry_after(response: httpx.Response) -> float | None:

@@ -54,6 +54,26 @@ class MethodNotAllowed(APIError):
     """405: wrong HTTP method (a bug on our side)."""
 
 
+class Redirected(APIError):
+    """3xx: Chastity Tracker sent the request elsewhere; it was not followed.
+
+    The site answers 301 to a request that is not HTTPS, so this is nearly
+    always a base URL that needs ``https://``. Nothing was applied; following
+    the redirect would resend a game POST (as a GET) after the token already
+    went out once.
+    """
+
+    def __init__(self, status: int, location: str | None) -> None:
+        where = f"to {location}" if location else "elsewhere"
+        super().__init__(
+            status,
+            "REDIRECT",
+            f"Chastity Tracker redirected the request {where}; "
+            "the configured base URL should be that address",
+        )
+        self.location = location
+
+
 class RateLimited(APIError):
     """429: too many requests; `retry_after` seconds when the server said."""
 
@@ -91,6 +111,27 @@ class OutcomeUnknown(TransportError):
     For a game action this means it may or may not have been applied; it is
     never retried automatically.
     """
+
+
+def error_for_code(status: int, code: str | None, message: str | None) -> APIError:
+    """An error envelope under a success status (HTTP 200 with ``ok: false``).
+
+    The status says nothing, so the error's ``code`` picks the kind; the codes
+    are not documented, so only plain names are recognised, and anything else
+    is a refusal (BadRequest), which still carries the API's own message.
+    """
+    name = (code or "").upper()
+    if "RATE" in name or "TOO_MANY" in name:
+        return RateLimited(status, code, message, None)
+    if "UNAUTHORI" in name or "TOKEN" in name:
+        return Unauthorized(status, code, message)
+    if "FORBIDDEN" in name or "PERMISSION" in name:
+        return Forbidden(status, code, message)
+    if "NOT_FOUND" in name:
+        return NotFound(status, code, message)
+    if "INTERNAL" in name or "SERVER" in name:
+        return ServerError(status, code, message)
+    return BadRequest(status, code, message)
 
 
 def error_for_status(status: int, code: str | None, message: str | None) -> APIError:
