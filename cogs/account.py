@@ -61,6 +61,8 @@ class ConnectForm(discord.ui.Modal, title="Connect Chastity Tracker"):
         # Done with the form: discord.py keeps it (and the typed token) until it is
         # stopped, which it does by itself only after a submit that raised nothing.
         self.stop()
+        # Checking the token calls Chastity Tracker: flood control comes first.
+        self.bot.flood.check(interaction.user.id, self.bot.clock())
         # The token check is a network call: acknowledge first (3-second window).
         await defer(interaction, private=True)
         try:
@@ -128,6 +130,8 @@ class AccountCog(
                 ),
             )
             return
+        # The lock comes from Chastity Tracker: flood control comes first.
+        self.bot.flood.check(interaction.user.id, self.bot.clock())
         await defer(interaction, private=True)
         problem = None
         stats = None

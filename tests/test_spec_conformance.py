@@ -104,3 +104,22 @@ async def test_a_timeout_after_sending_says_the_outcome_is_unknown_and_points_to
     assert "outcome is unknown" in message.text()
     assert "history" in message.text()
     assert len(game_posts(ct_fake)) == 1
+
+
+async def test_flooding_account_commands_is_slowed_down_before_the_api(
+    make_harness: HarnessFactory, ct_fake: FakeChastityTracker
+) -> None:
+    harness = await make_harness(flood_burst=2, flood_interval=600)
+    wearer = ct_fake.add_user("wearer")
+    assert "Connected as wearer" in await connect(harness, wearer.token)
+    first = await (await harness.run("account status")).wait_for_message()
+    assert first.embeds
+
+    again = await harness.run("account status")
+    answer = await again.wait_for_message()
+    resubmitted = await connect(harness, wearer.token)
+
+    assert answer.ephemeral
+    assert "Slow down" in answer.text()
+    assert "Slow down" in resubmitted
+    assert len(ct_fake.requests_to(STATS_PATH)) == 2
