@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import socket
 from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest
 
@@ -13,13 +14,16 @@ from bot.ctapi import (
     ChastityTrackerClient,
     Choice,
     Forbidden,
+    InvalidRequest,
     MalformedResponse,
     NotFound,
     NotSent,
     OutcomeUnknown,
+    Redirected,
     ServerError,
     Unauthorized,
 )
+from bot.ctapi.models import Game, GameRequest
 from bot.logs import RedactingFilter
 from bot.secrets import Secret
 from tests.fakes.ct_api import (
@@ -240,3 +244,150 @@ async def test_tokens_stay_out_of_logs_at_debug(
     assert "games.php" in text
     assert wearer.token not in text
     assert session.link.public_token not in text
+
+
+# --- exactly what the contract asks, per game and mode --------------------------------
+
+
+@pytest.mark.parametrize(
+    ("mode", "expected_body", "sends_bearer"),
+    [
+        ("dice-owner", {"game": "dice", "dom": 0}, True),
+        ("dice-dom", {"game": "dice", "dom": 1}, True),
+        ("luck-owner", {"game": "luck", "dom": 0}, True),
+        ("luck-dom", {"game": "luck", "dom": 1}, True),
+        ("link-dom", {"game": "link", "dom": 1, "type": "sub"}, True),
+        ("link-vote-anonymous", {"game": "link", "dom": 0, "type": "rand"}, False),
+        ("link-vote-logged", {"game": "link", "dom": 0, "type": "add"}, True),
+    ],
+)
+async def test_each_mode_sends_exactly_the_documented_request(
+    api: ChastityTrackerClient,
+    ct_fake: FakeChastityTracker,
+    wearer: FakeUser,
+    session: FakeSession,
+    mode: str,
+    expected_body: dict[str, Any],
+    sends_bearer: bool,
+) -> None:
+    dom = ct_fake.add_user("keyholder")
+    ct_fake.link_dom(dom, wearer)
+    voter = ct_fake.add_user("voter")
+    assert session.link is not None
+    link = Secret(session.link.public_token)
+    plays = {
+        "dice-owner": lambda: api.play_dice(bearer(wearer), session.id),
+        "dice-dom": lambda: api.play_dice(bearer(dom), session.id, as_dom=True),
+        "luck-owner": lambda: api.play_luck(bearer(wearer), session.id),
+        "luck-dom": lambda: api.play_luck(bearer(dom), session.id, as_dom=True),
+        "link-dom": lambda: api.play_link_as_dom(bearer(dom), session.id, Choice.SUB),
+        "link-vote-anonymous": lambda: api.vote_link(link, Choice.RAND),
+        "link-vote-logged": lambda: api.vote_link(link, Choice.ADD, bearer=bearer(voter)),
+    }
+    result = await plays[mode]()
+    [request] = ct_fake.requests_to(GAMES_PATH)
+    if mode.startswith("link-vote"):
+        expected_body = {**expected_body, "token": session.link.public_token}
+    else:
+        expected_body = {**expected_body, "session": session.id}
+    assert request.method == "POST"
+    assert request.json == expected_body
+    assert request.headers["content-type"] == "application/json"
+    player = {"dice-owner": wearer, "luck-owner": wearer, "link-vote-logged": voter}.get(mode, dom)
+    if sends_bearer:
+        assert request.headers["authorization"] == f"Bearer {player.token}"
+    else:
+        assert "authorization" not in request.headers
+    assert "cookie" not in request.headers
+    assert result.session == session.id
+    assert result.dom is (expected_body["dom"] == 1)
+
+
+async def test_reads_send_the_bearer_and_no_body(
+    api: ChastityTrackerClient, ct_fake: FakeChastityTracker, wearer: FakeUser
+) -> None:
+    await api.stats(bearer(wearer))
+    await api.sessions(bearer(wearer), active=False, limit=10, offset=5)
+    stats, sessions = ct_fake.requests
+    for request in (stats, sessions):
+        assert request.method == "GET"
+        assert request.headers["authorization"] == f"Bearer {wearer.token}"
+        assert request.text == ""
+    assert sessions.query == {"limit": "10", "offset": "5", "active": "0"}
+
+
+async def test_a_public_vote_may_name_its_session(
+    api: ChastityTrackerClient, ct_fake: FakeChastityTracker, session: FakeSession
+) -> None:
+    assert session.link is not None
+    result = await api.vote_link(Secret(session.link.public_token), Choice.ADD, session=session.id)
+    assert result.session == session.id
+    assert ct_fake.requests_to(GAMES_PATH)[0].json["session"] == session.id
+
+
+async def test_a_blank_link_token_is_refused_before_sending(
+    api: ChastityTrackerClient, ct_fake: FakeChastityTracker
+) -> None:
+    request = GameRequest(Game.LINK, False, link_token=Secret("      "), choice=Choice.ADD)
+    with pytest.raises(InvalidRequest, match="link token"):
+        await api.play(request, None)
+    assert ct_fake.requests == []
+
+
+# --- the fake's odd-but-plausible answers, end to end --------------------------------
+
+
+@pytest.mark.parametrize("fault", [Fault.numbers_as_text(), Fault.html_content_type()])
+async def test_every_game_survives_php_shaped_answers(
+    api: ChastityTrackerClient,
+    ct_fake: FakeChastityTracker,
+    wearer: FakeUser,
+    session: FakeSession,
+    fault: Fault,
+) -> None:
+    assert session.link is not None
+    ct_fake.inject(fault, times=None)
+    dice = await api.play_dice(bearer(wearer), session.id)
+    luck = await api.play_luck(bearer(wearer), session.id)
+    vote = await api.vote_link(Secret(session.link.public_token), Choice.SUB)
+    penalty = await api.vote_link(
+        Secret(session.link.public_token), Choice.SUB, bearer=bearer(wearer)
+    )
+    assert len(dice.dice) == 3
+    assert all(isinstance(face, int) for face in dice.dice)
+    assert isinstance(luck.unit_count, int)
+    assert vote.dom is False
+    assert vote.penalty is False
+    assert penalty.penalty is True
+    assert penalty.scheduled_end == ct_fake.session(session.id).scheduled_end
+
+
+async def test_a_redirect_to_https_is_raised_and_the_play_not_resent(
+    api: ChastityTrackerClient, ct_fake: FakeChastityTracker, wearer: FakeUser, session: FakeSession
+) -> None:
+    ct_fake.inject(Fault.redirect_to_https())
+    with pytest.raises(Redirected) as info:
+        await api.play_dice(bearer(wearer), session.id)
+    assert info.value.location == "https://www.chastitytracker.org"
+    assert len(ct_fake.requests_to(GAMES_PATH)) == 1
+    assert [row.type for row in ct_fake.histories(session.id)] == ["START"]
+
+
+async def test_an_empty_200_to_a_play_is_malformed_and_not_resent(
+    api: ChastityTrackerClient, ct_fake: FakeChastityTracker, wearer: FakeUser, session: FakeSession
+) -> None:
+    ct_fake.inject(Fault.empty_body(after_apply=True))
+    with pytest.raises(MalformedResponse, match="empty"):
+        await api.play_luck(bearer(wearer), session.id)
+    assert len(ct_fake.requests_to(GAMES_PATH)) == 1
+    assert len(ct_fake.histories(session.id)) == 2
+
+
+async def test_an_error_envelope_under_http_200_is_a_refusal(
+    api: ChastityTrackerClient, ct_fake: FakeChastityTracker, wearer: FakeUser, session: FakeSession
+) -> None:
+    ct_fake.inject(Fault.status(200))
+    with pytest.raises(BadRequest):
+        await api.play_luck(bearer(wearer), session.id)
+    assert len(ct_fake.requests_to(GAMES_PATH)) == 1
+    assert [row.type for row in ct_fake.histories(session.id)] == ["START"]

@@ -302,10 +302,43 @@ async def test_body_that_is_not_a_json_object_is_400(world: World, raw: bytes) -
     assert error_of(response, 400)["code"] == "INVALID_JSON"
 
 
+@pytest.mark.parametrize(
+    "content_type",
+    [None, "text/plain", "application/x-www-form-urlencoded", "application/jsonp", "json"],
+    ids=repr,
+)
+async def test_body_not_sent_as_application_json_is_400(
+    world: World, content_type: str | None
+) -> None:
+    headers = {"Authorization": f"Bearer {world.owner.token}"}
+    if content_type is not None:
+        headers["Content-Type"] = content_type
+    raw = b'{"game": "dice", "dom": 0, "session": %d}' % world.session.id
+    response = await world.http.post(GAMES_PATH, content=raw, headers=headers)
+    assert error_of(response, 400)["code"] == "INVALID_CONTENT_TYPE"
+    assert [row.type for row in world.ct.histories(world.session.id)] == ["START"]
+
+
+@pytest.mark.parametrize(
+    "content_type", ["application/json; charset=utf-8", "Application/JSON"], ids=repr
+)
+async def test_application_json_with_a_charset_or_other_case_is_accepted(
+    world: World, content_type: str
+) -> None:
+    raw = b'{"game": "dice", "dom": 0, "session": %d}' % world.session.id
+    headers = {"Authorization": f"Bearer {world.owner.token}", "Content-Type": content_type}
+    data_of(await world.http.post(GAMES_PATH, content=raw, headers=headers))
+
+
 async def test_non_standard_json_constants_are_400(world: World) -> None:
     raw = b'{"game": "dice", "dom": 0, "session": NaN}'
     response = await world.http.post(
-        GAMES_PATH, content=raw, headers={"Authorization": f"Bearer {world.owner.token}"}
+        GAMES_PATH,
+        content=raw,
+        headers={
+            "Authorization": f"Bearer {world.owner.token}",
+            "Content-Type": "application/json",
+        },
     )
     assert error_of(response, 400)["code"] == "INVALID_JSON"
 

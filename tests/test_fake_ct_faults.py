@@ -174,6 +174,52 @@ async def test_status_answers_that_code_in_the_error_envelope(play: Play, code: 
 # --- scheduling of faults ----------------------------------------------------------
 
 
+async def test_empty_body_is_a_200_with_nothing_in_it(play: Play) -> None:
+    play.ct.inject(Fault.empty_body(after_apply=True))
+    response = await play.send()
+    assert (response.status_code, response.content) == (200, b"")
+    assert play.plays_applied() == 1
+    play.ct.inject("empty_body")
+    assert (await play.send()).content == b""
+    assert play.plays_applied() == 1
+
+
+async def test_html_content_type_is_the_normal_answer_labelled_html(play: Play) -> None:
+    play.ct.inject("html_content_type")
+    response = await play.send()
+    assert response.headers["content-type"].startswith("text/html")
+    assert_normal_play(response)
+    assert play.plays_applied() == 1
+
+
+async def test_numbers_as_text_turns_every_number_in_data_into_a_string(play: Play) -> None:
+    dice = play.ct.add_session(play.owner, dice=DiceConfig(dices=2))
+    play.ct.inject(Fault.numbers_as_text())
+    body = {"game": "dice", "dom": 0, "session": dice.id}
+    response = await play.http.post(GAMES_PATH, json=body, headers=play.headers)
+    payload = response.json()
+    assert (payload["ok"], payload["meta"]) == (True, {"version": 2})
+    data = payload["data"]
+    assert data["session"] == str(dice.id)
+    assert data["dom"] == "0"
+    assert all(isinstance(face, str) and face.isdigit() for face in data["dices"])
+    assert isinstance(data["multiplier"], str)
+    assert float(data["multiplier"]) >= 1.0
+    assert int(data["seconds"]) > 0
+    assert data["scheduledend_utc"] == play.ct.histories(dice.id)[0].schedule.strftime(
+        "%Y-%m-%d %H:%M:%S"
+    )
+
+
+async def test_redirect_to_https_is_a_301_that_applies_nothing(play: Play) -> None:
+    play.ct.inject("redirect_to_https")
+    response = await play.send()
+    assert response.status_code == 301
+    assert response.headers["location"] == "https://www.chastitytracker.org/api/v2/games.php"
+    assert response.headers["content-type"].startswith("text/html")
+    assert play.plays_applied() == 0
+
+
 async def test_fault_lasts_for_times_requests_then_service_resumes(play: Play) -> None:
     play.ct.inject(Fault.status(503), times=2)
     assert [(await play.send()).status_code for _ in range(3)] == [503, 503, 200]

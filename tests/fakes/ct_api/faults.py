@@ -6,15 +6,22 @@ play, committed with its history row) happens before the fault. With
 server and the answer was lost"; every other fault accepts it too (a 500 after
 the commit, say). Without it, nothing is applied, except that a ``delay``
 without it applies after the wait, unless the client gave up first.
+
+Two faults change only the shape of a normal answer, so the request is always
+applied: ``html_content_type`` (PHP's default ``Content-Type: text/html`` on a
+JSON body) and ``numbers_as_text`` (every number in ``data`` sent as a JSON
+string, as PHP does with database values). ``redirect_to_https`` is what the
+site answers to a request that is not HTTPS: a 301, never applied.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from http import HTTPStatus
-from typing import Literal
+from typing import Any, Literal
 
 from aiohttp import web
 
@@ -29,6 +36,10 @@ FaultKind = Literal[
     "drop_connection",
     "rate_limited",
     "status",
+    "empty_body",
+    "html_content_type",
+    "numbers_as_text",
+    "redirect_to_https",
 ]
 _WITHOUT_ARGUMENTS: tuple[FaultKind, ...] = (
     "hang",
@@ -36,6 +47,16 @@ _WITHOUT_ARGUMENTS: tuple[FaultKind, ...] = (
     "malformed_json",
     "no_envelope",
     "drop_connection",
+    "empty_body",
+    "html_content_type",
+    "numbers_as_text",
+    "redirect_to_https",
+)
+# The real site's address: where it sends a request that did not use HTTPS.
+PUBLIC_ORIGIN = "https://www.chastitytracker.org"
+MOVED_PAGE = (
+    "<!DOCTYPE html>\n<html><head><title>301 Moved Permanently</title></head>\n"
+    "<body><h1>Moved Permanently</h1></body></html>\n"
 )
 
 HTML_500_PAGE = (
@@ -47,6 +68,8 @@ HTML_500_PAGE = (
 MALFORMED_JSON = '{"ok":true,"data":{"game":"dice","operation":"ADD","seconds":36'
 # A 200 with JSON that is not the v2 envelope (no ok / data / meta).
 NO_ENVELOPE = {"game": "dice", "operation": "ADD", "seconds": 3600, "session": 100}
+
+_ALWAYS_APPLIED: tuple[FaultKind, ...] = ("html_content_type", "numbers_as_text")
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -92,6 +115,26 @@ class Fault:
         return cls("rate_limited", retry_after=retry_after, after_apply=after_apply)
 
     @classmethod
+    def empty_body(cls, *, after_apply: bool = False) -> Fault:
+        """HTTP 200 with nothing in the body."""
+        return cls("empty_body", after_apply=after_apply)
+
+    @classmethod
+    def html_content_type(cls) -> Fault:
+        """The normal answer (applied), labelled ``text/html; charset=UTF-8``."""
+        return cls("html_content_type", after_apply=True)
+
+    @classmethod
+    def numbers_as_text(cls) -> Fault:
+        """The normal answer (applied) with every number in ``data`` as a string."""
+        return cls("numbers_as_text", after_apply=True)
+
+    @classmethod
+    def redirect_to_https(cls) -> Fault:
+        """301 to the https address, with an HTML page; never applied."""
+        return cls("redirect_to_https")
+
+    @classmethod
     def status(cls, code: int, *, after_apply: bool = False) -> Fault:
         """Answer ``code`` with an error envelope."""
         return cls("status", status_code=code, after_apply=after_apply)
@@ -101,7 +144,7 @@ class Fault:
         """A fault that takes no argument, by name ("hang", "html_500", ...)."""
         for kind in _WITHOUT_ARGUMENTS:
             if kind == name:
-                return cls(kind)
+                return cls(kind, after_apply=kind in _ALWAYS_APPLIED)
         raise ValueError(f"unknown fault {name!r}; faults by name: {', '.join(_WITHOUT_ARGUMENTS)}")
 
 
@@ -140,7 +183,17 @@ class FaultQueue:
 async def answer_with_fault(
     fault: Fault, request: web.Request, handler: Handler, stopping: asyncio.Event
 ) -> web.StreamResponse:
+    if fault.kind == "redirect_to_https":
+        return web.Response(
+            status=301,
+            text=MOVED_PAGE,
+            content_type="text/html",
+            headers={"Location": f"{PUBLIC_ORIGIN}{request.path_qs}"},
+        )
     normal = await handler(request) if fault.after_apply else None
+    if fault.kind in _ALWAYS_APPLIED:
+        assert normal is not None
+        return _reshaped(fault.kind, normal)
     if fault.kind == "delay":
         await asyncio.sleep(fault.seconds)
         return normal if normal is not None else await handler(request)
@@ -153,6 +206,8 @@ async def answer_with_fault(
         return web.Response(status=500, text=HTML_500_PAGE, content_type="text/html")
     if fault.kind == "malformed_json":
         return web.Response(status=200, text=MALFORMED_JSON, content_type="application/json")
+    if fault.kind == "empty_body":
+        return web.Response(status=200, body=b"", content_type="application/json")
     if fault.kind == "no_envelope":
         return json_response(NO_ENVELOPE)
     if fault.kind == "rate_limited":
@@ -163,6 +218,35 @@ async def answer_with_fault(
         )
     phrase = _phrase(fault.status_code)
     return json_response(error_body(f"HTTP_{fault.status_code}", phrase), status=fault.status_code)
+
+
+def _reshaped(kind: FaultKind, normal: web.StreamResponse) -> web.StreamResponse:
+    if not isinstance(normal, web.Response) or normal.text is None:
+        return normal
+    text = normal.text
+    if kind == "numbers_as_text":
+        body = json.loads(text)
+        if isinstance(body.get("data"), dict):
+            body["data"] = _numbers_to_text(body["data"])
+        text = json.dumps(body)
+    return web.Response(
+        status=normal.status,
+        text=text,
+        content_type="text/html" if kind == "html_content_type" else "application/json",
+        charset="UTF-8",
+    )
+
+
+def _numbers_to_text(value: Any) -> Any:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int | float):
+        return str(value)
+    if isinstance(value, dict):
+        return {key: _numbers_to_text(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_numbers_to_text(item) for item in value]
+    return value
 
 
 def _phrase(code: int) -> str:

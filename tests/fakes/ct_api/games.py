@@ -2,6 +2,9 @@
 
 Checks run in this order, and the first failure answers:
 
+0. ``Content-Type: application/json`` (a charset parameter is fine), as every
+   request in the contract sends it (400 INVALID_CONTENT_TYPE). The real
+   service may be laxer; a client that leaves the header out finds out here;
 1. body is a JSON object (400 INVALID_JSON);
 2. ``game`` in dice|luck|link and ``dom`` the integer 0 or 1 (400 VALIDATION_ERROR);
 3. Authorization: a present header must be a valid bearer (401), and one is
@@ -28,9 +31,6 @@ also records its voter, except a penalty. Penalty: a LINK dom=0 request whose
 bearer is the session owner; type forced to add, multiplier forced to
 ``maxmultiplier``, ``penalty: 1``; with no voter row kept it is never held back
 by the vote cooldown. A refused request changes nothing.
-
-Content-Type is not checked: a PHP backend reads the raw body whatever the
-header says (requests record the header, for tests that care).
 
 Amounts: ``time`` is the amount before the multiplier (DICE: |sum| x addunit;
 LUCK/LINK: int x unit), ``seconds`` = time x multiplier rounded half up, and
@@ -74,6 +74,7 @@ Operation = Literal["ADD", "SUB"]
 VoteType = Literal["add", "sub", "rand"]
 VOTE_TYPES: tuple[VoteType, ...] = ("add", "sub", "rand")
 
+INVALID_CONTENT_TYPE = "INVALID_CONTENT_TYPE"
 INVALID_JSON = "INVALID_JSON"
 VALIDATION_ERROR = "VALIDATION_ERROR"
 FORBIDDEN = "FORBIDDEN"
@@ -83,6 +84,17 @@ SESSION_INACTIVE = "SESSION_INACTIVE"
 GAME_DISABLED = "GAME_DISABLED"
 NO_SCHEDULED_END = "NO_SCHEDULED_END"
 COOLDOWN = "COOLDOWN"
+
+
+def require_json_content_type(content_type: str | None) -> None:
+    """400 unless the request says its body is ``application/json``."""
+    media_type = (content_type or "").split(";", 1)[0].strip().lower()
+    if media_type != "application/json":
+        raise ApiError(
+            400,
+            INVALID_CONTENT_TYPE,
+            "The request must be sent with Content-Type: application/json.",
+        )
 
 
 def parse_json_object(raw: bytes) -> dict[str, Any]:

@@ -23,7 +23,11 @@ from tests.fakes.ct_api.auth import required_user
 from tests.fakes.ct_api.clock import FakeClock
 from tests.fakes.ct_api.envelope import ApiError, error_body, error_response, json_response, ok
 from tests.fakes.ct_api.faults import Fault, FaultQueue, Handler, answer_with_fault
-from tests.fakes.ct_api.games import GamesEndpoint, parse_json_object
+from tests.fakes.ct_api.games import (
+    GamesEndpoint,
+    parse_json_object,
+    require_json_content_type,
+)
 from tests.fakes.ct_api.models import (
     GAMES,
     DiceConfig,
@@ -317,6 +321,7 @@ class FakeChastityTracker:
 
     async def _handle_games(self, request: web.Request) -> web.StreamResponse:
         self._allow(request, "POST")
+        require_json_content_type(request.headers.get("Content-Type"))
         body = parse_json_object(await request.read())
         data = self._games.play(body, request.headers.get("Authorization"), request.remote or "")
         return ok(data)
