@@ -9,6 +9,7 @@ body labelled text/html, an empty body. Each test names the shape it covers.
 from __future__ import annotations
 
 import json
+import socket
 from collections.abc import Callable
 from datetime import UTC, date, datetime
 from typing import Any
@@ -21,9 +22,11 @@ from bot.ctapi import (
     ChastityTrackerClient,
     Choice,
     Forbidden,
+    InvalidRequest,
     MalformedResponse,
     MethodNotAllowed,
     NotFound,
+    NotSent,
     RateLimited,
     Redirected,
     ServerError,
@@ -31,6 +34,7 @@ from bot.ctapi import (
     Stats,
     Unauthorized,
 )
+from bot.ctapi.client import _sends_in_clear
 from bot.ctapi.models import DiceResult, LinkResult, LuckResult, ParseError, parse_utc
 from bot.secrets import Secret
 
@@ -599,3 +603,47 @@ def test_an_active_session_with_php_shaped_values() -> None:
 def test_a_session_games_value_that_is_not_an_object_is_malformed() -> None:
     with pytest.raises(ParseError, match="games"):
         SessionInfo.parse({**SESSION_ITEM, "games": "DICE"})
+
+
+# --- transport security ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "base_url", ["http://www.chastitytracker.org", "http://192.168.1.20:8081", "http://ct.example"]
+)
+async def test_plain_http_to_another_machine_is_refused_before_sending(base_url: str) -> None:
+    async with ChastityTrackerClient(base_url, 1.0) as client:
+        with pytest.raises(InvalidRequest, match="HTTPS"):
+            await client.play_dice(TOKEN, 1)
+        with pytest.raises(InvalidRequest, match="HTTPS"):
+            await client.vote_link(LINK, Choice.ADD)
+        with pytest.raises(InvalidRequest, match="HTTPS"):
+            await client.stats(TOKEN)
+
+
+async def test_plain_http_to_this_machine_is_sent() -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    for host in ("127.0.0.1", "localhost"):
+        async with ChastityTrackerClient(f"http://{host}:{port}", 1.0, attempts=1) as client:
+            with pytest.raises(NotSent):
+                await client.stats(TOKEN)
+
+
+@pytest.mark.parametrize(
+    ("base_url", "in_clear"),
+    [
+        ("https://www.chastitytracker.org", False),
+        ("https://192.168.1.20", False),
+        ("http://127.0.0.1:8081", False),
+        ("http://127.0.0.2", False),
+        ("http://localhost:8081", False),
+        ("http://[::1]:8081", False),
+        ("http://www.chastitytracker.org", True),
+        ("http://10.0.0.5", True),
+        ("http://ct-fake:8081", True),
+    ],
+)
+def test_which_base_urls_would_send_in_clear(base_url: str, in_clear: bool) -> None:
+    assert _sends_in_clear(httpx.URL(base_url)) is in_clear

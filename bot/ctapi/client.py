@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import http.cookiejar
+import ipaddress
 import logging
 import random
 import re
@@ -113,6 +114,11 @@ class ChastityTrackerClient:
             # malformed one as if the answer had been lost.
             event_hooks={"response": [_refuse_redirect]},
         )
+        # The site requires HTTPS (plain http gets a 301, after the token has already
+        # gone out in clear). Plain http is kept for a server on this machine, such as
+        # a local test server, and for a caller-supplied transport, which sends nothing
+        # over the network by itself.
+        self._cleartext = transport is None and _sends_in_clear(self._http.base_url)
         self._attempts = max(1, attempts)
         self._backoff = backoff
         self._sleep = sleep
@@ -209,6 +215,10 @@ class ChastityTrackerClient:
         request never left (NotSent): a 429 to a game POST reached the server, so
         it is raised with its Retry-After for the member to act on.
         """
+        if self._cleartext:
+            raise InvalidRequest(
+                "Chastity Tracker is reached over HTTPS only; the base URL starts with http://"
+            )
         headers = {"Content-Type": "application/json"}
         if bearer is not None:
             headers["Authorization"] = _authorization(bearer)
@@ -345,6 +355,19 @@ def _origin(location: str | None) -> str | None:
         return None
     port = f":{url.port}" if url.port else ""
     return f"{url.scheme}://{url.host}{port}"
+
+
+def _sends_in_clear(base_url: httpx.URL) -> bool:
+    """True when requests would cross a network unencrypted (http to another machine)."""
+    if base_url.scheme != "http":
+        return False
+    host = base_url.host.lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return False
+    try:
+        return not ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return True
 
 
 def _no_cookies() -> http.cookiejar.CookieJar:
