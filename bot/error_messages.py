@@ -17,6 +17,7 @@ from bot.ctapi.errors import (
     NotSent,
     OutcomeUnknown,
     RateLimited,
+    Redirected,
     ServerError,
     Unauthorized,
 )
@@ -119,6 +120,11 @@ def describe_api_error(error: ChastityTrackerError) -> str:
             return (
                 "Chastity Tracker failed to give a usable answer. Check your session's "
                 "history on Chastity Tracker before trying again."
+            )
+        case Redirected():
+            return (
+                "The bot could not reach Chastity Tracker at its configured address (the "
+                "request was redirected). Nothing was played; please tell the bot's operator."
             )
         case NotSent():
             return "Chastity Tracker could not be reached. Nothing was sent; try again shortly."

@@ -9,6 +9,7 @@ body labelled text/html, an empty body. Each test names the shape it covers.
 from __future__ import annotations
 
 import json
+import logging
 import socket
 from collections.abc import Callable
 from datetime import UTC, date, datetime
@@ -22,7 +23,6 @@ from bot.ctapi import (
     ChastityTrackerClient,
     Choice,
     Forbidden,
-    InvalidRequest,
     MalformedResponse,
     MethodNotAllowed,
     NotFound,
@@ -611,14 +611,24 @@ def test_a_session_games_value_that_is_not_an_object_is_malformed() -> None:
 @pytest.mark.parametrize(
     "base_url", ["http://www.chastitytracker.org", "http://192.168.1.20:8081", "http://ct.example"]
 )
-async def test_plain_http_to_another_machine_is_refused_before_sending(base_url: str) -> None:
-    async with ChastityTrackerClient(base_url, 1.0) as client:
-        with pytest.raises(InvalidRequest, match="HTTPS"):
-            await client.play_dice(TOKEN, 1)
-        with pytest.raises(InvalidRequest, match="HTTPS"):
-            await client.vote_link(LINK, Choice.ADD)
-        with pytest.raises(InvalidRequest, match="HTTPS"):
-            await client.stats(TOKEN)
+async def test_plain_http_to_another_machine_is_warned_about_once(
+    base_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.WARNING, logger="bot.ctapi.client"):
+        async with ChastityTrackerClient(base_url, 1.0):
+            pass
+    [record] = [r for r in caplog.records if "unencrypted" in r.getMessage()]
+    assert record.levelno == logging.WARNING
+
+
+async def test_https_and_this_machine_are_not_warned_about(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    with caplog.at_level(logging.WARNING, logger="bot.ctapi.client"):
+        for base_url in ("https://www.chastitytracker.org", "http://127.0.0.1:8081"):
+            async with ChastityTrackerClient(base_url, 1.0):
+                pass
+    assert not [r for r in caplog.records if "unencrypted" in r.getMessage()]
 
 
 async def test_plain_http_to_this_machine_is_sent() -> None:

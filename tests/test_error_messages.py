@@ -15,6 +15,7 @@ from bot.ctapi.errors import (
     NotSent,
     OutcomeUnknown,
     RateLimited,
+    Redirected,
     ServerError,
     Unauthorized,
 )
@@ -47,7 +48,8 @@ from bot.secrets import Secret
         (ServerError(500, None, None), "failed to give a usable answer"),
         (MalformedResponse(200, "no envelope"), "failed to give a usable answer"),
         (MethodNotAllowed(405, None, None), "failed to give a usable answer"),
-        (RateLimited(429, None, None, 60.0), "Nothing was played"),
+        (RateLimited(429, None, None, 60.0), "Nothing was played; try again in 1 min"),
+        (Redirected(301, "https://www.chastitytracker.org"), "tell the bot's operator"),
         (NotSent("refused"), "could not be reached. Nothing was sent"),
         (OutcomeUnknown("timeout"), "**may or may not** have happened"),
         (InvalidRequest("session is required for dice"), "session is required for dice"),

@@ -115,10 +115,14 @@ class ChastityTrackerClient:
             event_hooks={"response": [_refuse_redirect]},
         )
         # The site requires HTTPS (plain http gets a 301, after the token has already
-        # gone out in clear). Plain http is kept for a server on this machine, such as
-        # a local test server, and for a caller-supplied transport, which sends nothing
-        # over the network by itself.
-        self._cleartext = transport is None and _sends_in_clear(self._http.base_url)
+        # gone out in clear). Plain http to another machine is still allowed - an
+        # operator may run a proxy or a test server on a private network - but said
+        # loudly once, at start.
+        if transport is None and _sends_in_clear(self._http.base_url):
+            log.warning(
+                "CT_API_BASE_URL uses plain http to another machine: API tokens will "
+                "travel unencrypted; use https:// unless this network is trusted"
+            )
         self._attempts = max(1, attempts)
         self._backoff = backoff
         self._sleep = sleep
@@ -215,10 +219,6 @@ class ChastityTrackerClient:
         request never left (NotSent): a 429 to a game POST reached the server, so
         it is raised with its Retry-After for the member to act on.
         """
-        if self._cleartext:
-            raise InvalidRequest(
-                "Chastity Tracker is reached over HTTPS only; the base URL starts with http://"
-            )
         headers = {"Content-Type": "application/json"}
         if bearer is not None:
             headers["Authorization"] = _authorization(bearer)
