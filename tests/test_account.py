@@ -6,6 +6,8 @@ import gc
 import json
 from pathlib import Path
 
+import pytest
+
 from bot.secrets import Secret
 from cogs.account import ConnectForm
 from tests.fakes.ct_api import STATS_PATH, FakeChastityTracker, FakeUser, Fault
@@ -63,11 +65,26 @@ async def test_refused_token_stores_nothing(harness: Harness) -> None:
     assert await harness.storage.accounts.get(harness.member.id) is None
 
 
-async def test_unreachable_chastity_tracker_stores_nothing(
-    harness: Harness, ct_fake: FakeChastityTracker
+@pytest.mark.parametrize("status", [401, 403])
+async def test_a_token_refused_with_401_or_403_is_not_stored(
+    harness: Harness, ct_fake: FakeChastityTracker, status: int
 ) -> None:
     wearer = ct_fake.add_user("wearer")
-    ct_fake.inject(Fault.html_500(), path=STATS_PATH, times=None)
+    ct_fake.inject(Fault.status(status), path=STATS_PATH)
+
+    text = await connect(harness, wearer.token)
+
+    assert "refused" in text
+    assert "nothing was stored" in text
+    assert await harness.storage.accounts.get(harness.member.id) is None
+
+
+@pytest.mark.parametrize("fault", [Fault.html_500(), Fault.drop_connection()], ids=str)
+async def test_unreachable_chastity_tracker_stores_nothing(
+    harness: Harness, ct_fake: FakeChastityTracker, fault: Fault
+) -> None:
+    wearer = ct_fake.add_user("wearer")
+    ct_fake.inject(fault, path=STATS_PATH, times=None)
 
     text = await connect(harness, wearer.token)
 

@@ -5,16 +5,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import pytest
-
 from tests.fakes.ct_api import STATS_PATH, FakeChastityTracker, Fault
 from tests.fixtures.discord import HarnessFactory
 from tests.games_support import game_posts, players
 from tests.harness import Harness
-from tests.harness.fake_discord import MODAL
+from tests.test_account import connect
 
 SNAPSHOT = Path(__file__).parent / "snapshots" / "commands.json"
-TOKEN_FIELD = "account:connect:token"
 
 
 def command_paths() -> list[str]:
@@ -27,16 +24,6 @@ def command_paths() -> list[str]:
         else:
             paths.append(f"/{command['name']}")
     return paths
-
-
-async def connect(harness: Harness, token: str) -> str:
-    opened = await harness.run("account connect")
-    assert opened.response is not None
-    assert opened.response.type == MODAL
-    submitted = await harness.submit_modal(opened, {TOKEN_FIELD: token})
-    message = await submitted.wait_for_message()
-    assert message.ephemeral
-    return message.text()
 
 
 async def test_help_explains_every_command_accounts_votes_and_the_penalty(
@@ -53,41 +40,6 @@ async def test_help_explains_every_command_accounts_votes_and_the_penalty(
     assert "anonymous" in text.lower()
     assert "logged" in text.lower()
     assert "penalty" in text.lower()
-
-
-async def test_connect_answers_connected_as_the_nick(
-    harness: Harness, ct_fake: FakeChastityTracker
-) -> None:
-    wearer = ct_fake.add_user("wearer")
-
-    assert "Connected as wearer" in await connect(harness, wearer.token)
-
-
-@pytest.mark.parametrize("status", [401, 403])
-async def test_a_token_refused_with_401_or_403_is_not_stored(
-    harness: Harness, ct_fake: FakeChastityTracker, status: int
-) -> None:
-    wearer = ct_fake.add_user("wearer")
-    ct_fake.inject(Fault.status(status), path=STATS_PATH)
-
-    text = await connect(harness, wearer.token)
-
-    assert "refused" in text
-    assert "nothing was stored" in text
-    assert await harness.storage.accounts.get(harness.member.id) is None
-
-
-async def test_connect_while_chastity_tracker_is_down_stores_nothing(
-    harness: Harness, ct_fake: FakeChastityTracker
-) -> None:
-    wearer = ct_fake.add_user("wearer")
-    ct_fake.inject(Fault.drop_connection(), path=STATS_PATH, times=None)
-
-    text = await connect(harness, wearer.token)
-
-    assert "could not be reached" in text
-    assert "nothing was stored" in text
-    assert await harness.storage.accounts.get(harness.member.id) is None
 
 
 async def test_a_timeout_after_sending_says_the_outcome_is_unknown_and_points_to_history(
