@@ -37,56 +37,16 @@ from bot.ctapi import (
 from bot.ctapi.client import _sends_in_clear
 from bot.ctapi.models import DiceResult, LinkResult, LuckResult, ParseError, parse_utc
 from bot.secrets import Secret
+from tests.contract_examples import (
+    DICE_EXAMPLE,
+    LINK_EXAMPLE,
+    LUCK_EXAMPLE,
+    envelope,
+    refusal,
+)
 
 TOKEN = Secret("answers-bearer-token-0123456789")
 LINK = Secret("answers-link-token-abcdefghij")
-
-LINK_DATA: dict[str, Any] = {
-    "game": "link",
-    "operation": "ADD",
-    "multiplier": 1.37,
-    "time": 3600,
-    "unit": "hour",
-    "int": 1,
-    "seconds": 3600,
-    "dom": 0,
-    "scheduledend_utc": "2026-02-10 00:00:00",
-    "session": 123,
-    "penalty": None,
-}
-DICE_DATA: dict[str, Any] = {
-    "game": "dice",
-    "operation": "SUB",
-    "time": 7200,
-    "sum": -3,
-    "dices": [6, 1, 2],
-    "dicesops": ["", "s", ""],
-    "calc": "+6-1+2",
-    "multiplier": 1.11,
-    "seconds": 7200,
-    "dom": 0,
-    "scheduledend_utc": "2026-02-10 00:00:00",
-    "session": 123,
-}
-LUCK_DATA: dict[str, Any] = {
-    "game": "luck",
-    "operation": "ADD",
-    "time": 86400,
-    "int": 1,
-    "multiplier": 1.22,
-    "seconds": 86400,
-    "dom": 1,
-    "scheduledend_utc": "2026-02-11 00:00:00",
-    "session": 123,
-}
-
-
-def envelope(data: object) -> dict[str, Any]:
-    return {"ok": True, "data": data, "meta": {"version": 2}}
-
-
-def refusal(code: str, message: str) -> dict[str, Any]:
-    return {"ok": False, "error": {"code": code, "message": message}, "meta": {"version": 2}}
 
 
 class Server:
@@ -117,7 +77,7 @@ def answering(response: httpx.Response) -> Server:
 
 
 async def test_documented_examples_parse_field_by_field() -> None:
-    async with answering(httpx.Response(200, json=envelope(LINK_DATA))).client() as client:
+    async with answering(httpx.Response(200, json=envelope(LINK_EXAMPLE))).client() as client:
         link = await client.vote_link(LINK, Choice.ADD)
     assert (link.operation.value, link.multiplier, link.time, link.unit) == (
         "ADD",
@@ -134,7 +94,7 @@ async def test_documented_examples_parse_field_by_field() -> None:
     )
     assert link.scheduled_end == datetime(2026, 2, 10, tzinfo=UTC)
     assert link.extra == {}
-    async with answering(httpx.Response(200, json=envelope(DICE_DATA))).client() as client:
+    async with answering(httpx.Response(200, json=envelope(DICE_EXAMPLE))).client() as client:
         dice = await client.play_dice(TOKEN, 123)
     assert (dice.dice, dice.dice_ops, dice.calc, dice.sum) == (
         (6, 1, 2),
@@ -149,7 +109,7 @@ async def test_documented_examples_parse_field_by_field() -> None:
         1.11,
     )
     assert dice.extra == {}
-    async with answering(httpx.Response(200, json=envelope(LUCK_DATA))).client() as client:
+    async with answering(httpx.Response(200, json=envelope(LUCK_EXAMPLE))).client() as client:
         luck = await client.play_luck(TOKEN, 123, as_dom=True)
     assert (luck.unit_count, luck.dom, luck.seconds) == (1, True, 86400)
     assert luck.scheduled_end == datetime(2026, 2, 11, tzinfo=UTC)
@@ -174,33 +134,33 @@ async def test_documented_examples_parse_field_by_field() -> None:
     ids=repr,
 )
 def test_penalty_as_null_0_1_true_or_text(penalty: object, expected: bool) -> None:
-    assert LinkResult.parse({**LINK_DATA, "penalty": penalty}).penalty is expected
+    assert LinkResult.parse({**LINK_EXAMPLE, "penalty": penalty}).penalty is expected
 
 
 def test_penalty_absent_is_no_penalty() -> None:
-    without = {key: value for key, value in LINK_DATA.items() if key != "penalty"}
+    without = {key: value for key, value in LINK_EXAMPLE.items() if key != "penalty"}
     assert LinkResult.parse(without).penalty is False
 
 
 def test_penalty_that_is_not_a_flag_is_malformed() -> None:
     with pytest.raises(ParseError, match="penalty"):
-        LinkResult.parse({**LINK_DATA, "penalty": "maybe"})
+        LinkResult.parse({**LINK_EXAMPLE, "penalty": "maybe"})
 
 
 @pytest.mark.parametrize(("dom", "expected"), [("0", False), ("1", True), (True, True), (0, False)])
 def test_dom_as_text_number_or_boolean(dom: object, expected: bool) -> None:
-    assert LuckResult.parse({**LUCK_DATA, "dom": dom}).dom is expected
+    assert LuckResult.parse({**LUCK_EXAMPLE, "dom": dom}).dom is expected
 
 
 @pytest.mark.parametrize("dom", [2, "yes", None], ids=repr)
 def test_dom_must_be_a_flag(dom: object) -> None:
     with pytest.raises(ParseError, match="dom"):
-        LuckResult.parse({**LUCK_DATA, "dom": dom})
+        LuckResult.parse({**LUCK_EXAMPLE, "dom": dom})
 
 
 def test_numbers_as_text_are_read_as_numbers() -> None:
     stringly = {
-        **DICE_DATA,
+        **DICE_EXAMPLE,
         "time": "7200",
         "sum": "-3",
         "dices": ["6", "1", "2"],
@@ -229,24 +189,24 @@ def test_numbers_as_text_are_read_as_numbers() -> None:
 )
 def test_numbers_that_are_not_numbers_are_malformed(field: str, value: object) -> None:
     with pytest.raises(ParseError):
-        DiceResult.parse({**DICE_DATA, field: value})
+        DiceResult.parse({**DICE_EXAMPLE, field: value})
 
 
 def test_negative_seconds_on_a_sub_are_read_as_an_amount() -> None:
-    assert DiceResult.parse({**DICE_DATA, "seconds": -7200}).seconds == 7200
+    assert DiceResult.parse({**DICE_EXAMPLE, "seconds": -7200}).seconds == 7200
 
 
 def test_link_unit_given_as_seconds_is_kept_as_text() -> None:
-    assert LinkResult.parse({**LINK_DATA, "unit": 3600}).unit == "3600"
+    assert LinkResult.parse({**LINK_EXAMPLE, "unit": 3600}).unit == "3600"
 
 
 def test_lower_case_operation_and_upper_case_game_are_understood() -> None:
-    result = LuckResult.parse({**LUCK_DATA, "operation": "sub", "game": "LUCK"})
+    result = LuckResult.parse({**LUCK_EXAMPLE, "operation": "sub", "game": "LUCK"})
     assert result.operation.value == "SUB"
 
 
 def test_unknown_fields_are_kept_and_time_may_be_missing() -> None:
-    data = {key: value for key, value in LUCK_DATA.items() if key not in ("time", "int")}
+    data = {key: value for key, value in LUCK_EXAMPLE.items() if key not in ("time", "int")}
     result = LuckResult.parse({**data, "voters": 3, "note": None})
     assert result.time is None
     assert result.unit_count is None
@@ -257,14 +217,14 @@ def test_unknown_fields_are_kept_and_time_may_be_missing() -> None:
     "missing", ["game", "operation", "seconds", "multiplier", "dom", "scheduledend_utc", "session"]
 )
 def test_each_common_field_is_required(missing: str) -> None:
-    data = {key: value for key, value in LUCK_DATA.items() if key != missing}
+    data = {key: value for key, value in LUCK_EXAMPLE.items() if key != missing}
     with pytest.raises(ParseError, match=missing):
         LuckResult.parse(data)
 
 
 def test_a_result_for_another_game_is_malformed() -> None:
     with pytest.raises(ParseError, match="expected a luck result"):
-        LuckResult.parse({**LUCK_DATA, "game": "dice"})
+        LuckResult.parse({**LUCK_EXAMPLE, "game": "dice"})
 
 
 # --- timestamps ------------------------------------------------------------------------
@@ -310,13 +270,13 @@ def test_bad_timestamps_are_refused(text: object) -> None:
 
 def test_scheduled_end_of_a_play_in_each_shape() -> None:
     for text in ("2026-02-10T00:00:00Z", "2026-02-10 00:00", "2026-02-10 00:00:00.000 UTC"):
-        result = LinkResult.parse({**LINK_DATA, "scheduledend_utc": text})
+        result = LinkResult.parse({**LINK_EXAMPLE, "scheduledend_utc": text})
         assert result.scheduled_end == datetime(2026, 2, 10, tzinfo=UTC)
 
 
 def test_a_play_without_a_usable_scheduled_end_is_malformed() -> None:
     with pytest.raises(ParseError, match="scheduledend_utc"):
-        LinkResult.parse({**LINK_DATA, "scheduledend_utc": "0000-00-00 00:00:00"})
+        LinkResult.parse({**LINK_EXAMPLE, "scheduledend_utc": "0000-00-00 00:00:00"})
 
 
 # --- envelope and status oddities ----------------------------------------------------
@@ -387,7 +347,7 @@ async def test_a_redirect_without_a_usable_location(location: str | None) -> Non
 async def test_json_labelled_text_html_is_still_read() -> None:
     response = httpx.Response(
         200,
-        content=json.dumps(envelope(LUCK_DATA)).encode(),
+        content=json.dumps(envelope(LUCK_EXAMPLE)).encode(),
         headers={"Content-Type": "text/html; charset=UTF-8"},
     )
     async with answering(response).client() as client:
@@ -401,8 +361,8 @@ async def test_json_labelled_text_html_is_still_read() -> None:
         (httpx.Response(200, content=b""), "empty"),
         (httpx.Response(200, content=b"  \n"), "empty"),
         (httpx.Response(200, text="<html>Welcome</html>"), "not JSON"),
-        (httpx.Response(200, json={"ok": "true", "data": DICE_DATA}), "no v2 envelope"),
-        (httpx.Response(200, json=[DICE_DATA]), "no v2 envelope"),
+        (httpx.Response(200, json={"ok": "true", "data": DICE_EXAMPLE}), "no v2 envelope"),
+        (httpx.Response(200, json=[DICE_EXAMPLE]), "no v2 envelope"),
         (httpx.Response(201, content=b""), "empty"),
     ],
 )
@@ -454,7 +414,7 @@ async def test_cookies_the_server_sets_are_never_sent_back() -> None:
     server = Server(
         lambda _: httpx.Response(
             200,
-            json=envelope(LINK_DATA),
+            json=envelope(LINK_EXAMPLE),
             headers={"Set-Cookie": "PHPSESSID=member-a-session; Path=/"},
         )
     )

@@ -15,11 +15,11 @@ import pytest
 
 from bot.ctapi import ChastityTrackerClient, OutcomeUnknown
 from bot.secrets import Secret
+from tests.contract_examples import DICE_EXAMPLE
 
 TOKEN = Secret("keepalive-bearer-token-0123456789")
 DICE_DATA = {
-    "game": "dice",
-    "operation": "SUB",
+    **DICE_EXAMPLE,
     "time": 60,
     "dices": [2],
     "dicesops": [""],
@@ -27,8 +27,6 @@ DICE_DATA = {
     "sum": 2,
     "multiplier": 1.0,
     "seconds": 60,
-    "dom": 0,
-    "scheduledend_utc": "2026-02-10 00:00:00",
     "session": 8,
 }
 BODY = json.dumps({"ok": True, "data": DICE_DATA, "meta": {"version": 2}}).encode()

@@ -24,10 +24,11 @@ import pytest
 
 from bot.ctapi import ChastityTrackerClient, InvalidRequest, OutcomeUnknown
 from bot.secrets import Secret
+from tests.contract_examples import DICE_EXAMPLE
 
 TOKEN = Secret("http2-bearer-token-0123456789")
 DICE_DATA = {
-    "game": "dice",
+    **DICE_EXAMPLE,
     "operation": "ADD",
     "time": 60,
     "dices": [1],
@@ -36,8 +37,6 @@ DICE_DATA = {
     "sum": 1,
     "multiplier": 1.0,
     "seconds": 60,
-    "dom": 0,
-    "scheduledend_utc": "2026-02-10 00:00:00",
     "session": 5,
 }
 # A DATA frame header announcing more than the 16 KiB a peer may send unasked:

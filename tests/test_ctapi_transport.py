@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from typing import Any
 
 import httpx
 import pytest
@@ -30,36 +31,19 @@ from bot.ctapi import (
 )
 from bot.ctapi.models import Game, GameRequest
 from bot.secrets import Secret
+from tests.contract_examples import DICE_EXAMPLE, LINK_EXAMPLE, refusal
+from tests.contract_examples import envelope as success
 
 TOKEN = Secret("bearer-token-abcdef-0123456789")
 LINK = Secret("public-link-token-zyxwv-98765")
-DICE_DATA = {
-    "game": "dice",
-    "operation": "ADD",
-    "time": 7200,
-    "sum": 7,
-    "dices": [6, 1, 2],
-    "dicesops": ["", "s", ""],
-    "calc": "+6-1+2",
-    "multiplier": 1.11,
-    "seconds": 7992,
-    "dom": 0,
-    "scheduledend_utc": "2026-02-10 00:00:00",
-    "session": 123,
-    "future": "kept",
-}
+# The contract's DICE example as an ADD, plus a field a newer API might add.
+DICE_DATA = {**DICE_EXAMPLE, "operation": "ADD", "sum": 7, "seconds": 7992, "future": "kept"}
 
 Handler = Callable[[httpx.Request], httpx.Response]
 
 
-def envelope(data: object = None, *, error: tuple[str, str] | None = None) -> dict[str, object]:
-    if error:
-        return {
-            "ok": False,
-            "error": {"code": error[0], "message": error[1]},
-            "meta": {"version": 2},
-        }
-    return {"ok": True, "data": data, "meta": {"version": 2}}
+def envelope(data: object = None, *, error: tuple[str, str] | None = None) -> dict[str, Any]:
+    return refusal(*error) if error else success(data)
 
 
 class Recorder:
@@ -103,19 +87,7 @@ async def test_dice_request_body_headers_and_typed_result() -> None:
 
 
 async def test_anonymous_vote_sends_no_authorization() -> None:
-    data = {
-        "game": "link",
-        "operation": "SUB",
-        "multiplier": 1.0,
-        "time": 3600,
-        "unit": "hour",
-        "int": 1,
-        "seconds": 3600,
-        "dom": 0,
-        "scheduledend_utc": "2026-02-10 00:00:00",
-        "session": 9,
-        "penalty": None,
-    }
+    data = {**LINK_EXAMPLE, "operation": "SUB", "multiplier": 1.0, "session": 9}
     rec = Recorder(httpx.Response(200, json=envelope(data)))
     async with rec.client() as client:
         result = await client.vote_link(LINK, Choice.RAND)

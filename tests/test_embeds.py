@@ -5,6 +5,7 @@ import pytest
 from bot.ctapi.models import Choice, DiceResult, LinkResult, LuckResult
 from bot.embeds import Actor, format_duration, result_embed
 from bot.embeds.results import COLOUR_ADDED, COLOUR_PENALTY, COLOUR_REMOVED
+from tests.contract_examples import DICE_EXAMPLE, LINK_EXAMPLE, LUCK_EXAMPLE
 
 END = datetime(2026, 2, 10, tzinfo=UTC)
 
@@ -30,22 +31,7 @@ def test_format_duration(seconds: int, text: str) -> None:
 
 
 def test_dice_embed_shows_dice_ops_and_calc() -> None:
-    result = DiceResult.parse(
-        {
-            "game": "dice",
-            "operation": "SUB",
-            "time": 7200,
-            "sum": 7,
-            "dices": [6, 1, 2],
-            "dicesops": ["", "s", ""],
-            "calc": "+6-1+2",
-            "multiplier": 1.11,
-            "seconds": 7200,
-            "dom": 0,
-            "scheduledend_utc": "2026-02-10 00:00:00",
-            "session": 123,
-        }
-    )
+    result = DiceResult.parse({**DICE_EXAMPLE, "sum": 7})
     embed = result_embed(result, actor=Actor.OWNER)
     shown = fields(embed)
     assert "DICE" in embed.title
@@ -66,21 +52,7 @@ def test_dice_embed_shows_dice_ops_and_calc() -> None:
 
 def test_dice_sum_is_not_presented_as_the_calculations_total() -> None:
     # The contract's own example: calc +6-1+2 with sum -3.
-    result = DiceResult.parse(
-        {
-            "game": "dice",
-            "operation": "SUB",
-            "sum": -3,
-            "dices": [6, 1, 2],
-            "dicesops": ["", "s", "x"],
-            "calc": "+6-1+2",
-            "multiplier": 1.11,
-            "seconds": 7200,
-            "dom": 0,
-            "scheduledend_utc": "2026-02-10 00:00:00",
-            "session": 123,
-        }
-    )
+    result = DiceResult.parse({**DICE_EXAMPLE, "dicesops": ["", "s", "x"]})
     shown = fields(result_embed(result, actor=Actor.OWNER))
     assert shown["Calculation"] == "`+6-1+2`"
     assert shown["Sum"] == "-3"
@@ -88,19 +60,7 @@ def test_dice_sum_is_not_presented_as_the_calculations_total() -> None:
 
 
 def test_luck_by_dom_adds_time_in_the_added_colour() -> None:
-    result = LuckResult.parse(
-        {
-            "game": "luck",
-            "operation": "ADD",
-            "time": 86400,
-            "int": 1,
-            "multiplier": 1.22,
-            "seconds": 86400,
-            "dom": 1,
-            "scheduledend_utc": "2026-02-11 00:00:00",
-            "session": 5,
-        }
-    )
+    result = LuckResult.parse({**LUCK_EXAMPLE, "session": 5})
     embed = result_embed(result, actor=Actor.DOM)
     assert "dom" in embed.title
     assert embed.colour == COLOUR_ADDED
@@ -108,21 +68,7 @@ def test_luck_by_dom_adds_time_in_the_added_colour() -> None:
 
 
 def link(penalty: int | None) -> LinkResult:
-    return LinkResult.parse(
-        {
-            "game": "link",
-            "operation": "ADD",
-            "multiplier": 1.37,
-            "time": 3600,
-            "unit": "hour",
-            "int": 1,
-            "seconds": 3600,
-            "dom": 0,
-            "scheduledend_utc": "2026-02-10 00:00:00",
-            "session": 123,
-            "penalty": penalty,
-        }
-    )
+    return LinkResult.parse({**LINK_EXAMPLE, "penalty": penalty})
 
 
 def test_link_vote_shows_choice() -> None:
