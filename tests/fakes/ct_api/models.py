@@ -7,7 +7,7 @@ arithmetic the contract describes ("a random two-decimal multiplier") is exact.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 from typing import Any, Final, Literal
 
@@ -51,6 +51,14 @@ def format_utc_millis(moment: datetime) -> str:
     return utc.strftime("%Y-%m-%d %H:%M:%S.") + f"{utc.microsecond // 1000:03d}"
 
 
+def _config_of(config: Any) -> dict[str, Any]:
+    """A game config as the API shows it: every field but the fake's own switches."""
+    return {f.name: getattr(config, f.name) for f in fields(config) if f.name not in _NOT_CONFIG}
+
+
+_NOT_CONFIG: Final = frozenset({"enabled", "token"})
+
+
 def _check_multipliers(minimum: float, maximum: float) -> None:
     if not 0 < hundredths(minimum) <= hundredths(maximum):
         raise ValueError("multipliers need 0 < minmultiplier <= maxmultiplier")
@@ -84,14 +92,7 @@ class DiceConfig:
         return self.waitint * unit_seconds(self.waitunit)
 
     def as_config(self) -> dict[str, Any]:
-        return {
-            "dices": self.dices,
-            "addunit": self.addunit,
-            "waitint": self.waitint,
-            "waitunit": self.waitunit,
-            "minmultiplier": self.minmultiplier,
-            "maxmultiplier": self.maxmultiplier,
-        }
+        return _config_of(self)
 
 
 @dataclass
@@ -118,16 +119,7 @@ class LuckConfig:
         return self.waitint * unit_seconds(self.waitunit)
 
     def as_config(self) -> dict[str, Any]:
-        return {
-            "addint": self.addint,
-            "addunit": self.addunit,
-            "subint": self.subint,
-            "subunit": self.subunit,
-            "waitint": self.waitint,
-            "waitunit": self.waitunit,
-            "minmultiplier": self.minmultiplier,
-            "maxmultiplier": self.maxmultiplier,
-        }
+        return _config_of(self)
 
 
 @dataclass
@@ -163,15 +155,7 @@ class LinkConfig:
         return self.token
 
     def as_config(self) -> dict[str, Any]:
-        return {
-            "addint": self.addint,
-            "addunit": self.addunit,
-            "subint": self.subint,
-            "subunit": self.subunit,
-            "waitint": self.waitint,
-            "minmultiplier": self.minmultiplier,
-            "maxmultiplier": self.maxmultiplier,
-        }
+        return _config_of(self)
 
 
 @dataclass(eq=False)
