@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from typing import TYPE_CHECKING, Any
 
 import discord
@@ -51,10 +52,19 @@ class ConnectForm(discord.ui.Modal, title="Connect Chastity Tracker"):
         max_length=200,
     )
 
-    def __init__(self, bot: ChastityBot) -> None:
+    def __init__(self, bot: ChastityBot, member_id: int) -> None:
+        # discord.py routes a submit to the one open form registered under its
+        # custom_id, and a submit or timeout forgets that form. Each opening gets
+        # its own id, so a crowd connecting at once never shares (or loses) a form.
+        custom_id = f"account:connect:{member_id}:{secrets.token_hex(8)}"
         # A form left open is dropped after a while rather than kept forever.
-        super().__init__(custom_id="account:connect", timeout=FORM_TIMEOUT)
+        super().__init__(custom_id=custom_id, timeout=FORM_TIMEOUT)
         self.bot = bot
+        self.member_id = member_id
+
+    async def interaction_check(self, interaction: discord.Interaction[Any]) -> bool:
+        # Only the member the form was opened for can submit it.
+        return interaction.user.id == self.member_id
 
     async def on_submit(self, interaction: discord.Interaction[Any]) -> None:
         token = Secret(self.token.value.strip())
@@ -97,7 +107,7 @@ class AccountCog(
     @app_commands.command(description="Connect your Chastity Tracker account with an API token")
     async def connect(self, interaction: discord.Interaction[Any]) -> None:
         # A modal must be the first response, so nothing is awaited before it.
-        await interaction.response.send_modal(ConnectForm(self.bot))
+        await interaction.response.send_modal(ConnectForm(self.bot, interaction.user.id))
 
     @app_commands.command(description="Delete your stored Chastity Tracker token")
     async def disconnect(self, interaction: discord.Interaction[Any]) -> None:

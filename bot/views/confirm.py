@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import secrets
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -36,6 +37,11 @@ class ConfirmDialog(discord.ui.View):
         # The interaction whose response shows this dialog, to mark it expired.
         self.origin: discord.Interaction[Any] | None = None
         self.confirm.label = confirm_label
+        # Each dialog is one member's and one opening's: its buttons carry both, so
+        # many members deciding at once never reach each other's dialog.
+        key = f"confirm:{member_id}:{secrets.token_hex(8)}"
+        self.confirm.custom_id = f"{key}:yes"
+        self.cancel.custom_id = f"{key}:no"
 
     async def interaction_check(self, interaction: discord.Interaction[Any]) -> bool:
         if interaction.user.id != self.member_id:
