@@ -4,9 +4,18 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
+from enum import Enum
 
-from bot.ctapi import ChastityTrackerClient, Stats
+from bot.ctapi import (
+    ChastityTrackerClient,
+    ChastityTrackerError,
+    NotSent,
+    OutcomeUnknown,
+    Stats,
+    Unauthorized,
+)
 from bot.error_messages import RECONNECT_HINT, NotConnected, UserError
 from bot.secrets import Secret
 from bot.storage import Storage
@@ -22,6 +31,23 @@ class NeedsReconnect(UserError):
             "Chastity Tracker refused your stored API token (revoked or regenerated). "
             + RECONNECT_HINT
         )
+
+
+class StatsProblem(Enum):
+    """Why a connected member's current lock could not be shown."""
+
+    REFUSED_EARLIER = "refused earlier"  # the account was marked for reconnecting
+    REFUSED_NOW = "refused now"  # Chastity Tracker just answered 401
+    UNREACHABLE = "unreachable"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True, slots=True)
+class LiveStats:
+    """The member's stats from Chastity Tracker, or why they could not be had."""
+
+    stats: Stats | None = None
+    problem: StatsProblem | None = None
 
 
 class AccountService:
@@ -82,6 +108,20 @@ class AccountService:
                 "Your stored API token can no longer be read by the bot. "
                 "Run `/account connect` again."
             ) from None
+
+    async def live_stats(self, account: Account) -> LiveStats:
+        """Ask Chastity Tracker about ``account`` now; a 401 marks it for reconnecting."""
+        if account.needs_reconnect:
+            return LiveStats(problem=StatsProblem.REFUSED_EARLIER)
+        try:
+            return LiveStats(stats=await self._api.stats(await self.bearer(account.user_id)))
+        except Unauthorized:
+            await self.token_refused(account.user_id)
+            return LiveStats(problem=StatsProblem.REFUSED_NOW)
+        except (NotSent, OutcomeUnknown):
+            return LiveStats(problem=StatsProblem.UNREACHABLE)
+        except ChastityTrackerError:
+            return LiveStats(problem=StatsProblem.FAILED)
 
     async def token_refused(self, user_id: int) -> None:
         """Chastity Tracker answered 401 for the stored token: ask for a reconnect."""

@@ -2,14 +2,18 @@
 
 Dependencies (API client, storage, token vault, clock) are built outside and
 handed to :func:`create_bot`, so tests build the very same bot with fakes.
+Every service is built from them in one place, :meth:`ChastityBot.__init__`,
+and is a typed attribute of the bot; cogs and buttons reach services only
+through those attributes.
 
 Cogs live one per module in the ``cogs`` package; each module has
 ``async def setup(bot: ChastityBot)``. Modules whose name starts with ``_`` are
 helpers, not cogs.
 
-Buttons that must keep working after a restart are declared by the cog that
-owns them, and :meth:`ChastityBot.setup_hook` registers them once every cog is
-loaded:
+The panel and poll buttons belong to the bot and are registered in
+:meth:`ChastityBot.setup_hook`. Other buttons that must keep working after a
+restart are declared by the cog that owns them, and registered once every cog
+is loaded:
 
 - ``dynamic_items``: a class attribute, a sequence of ``discord.ui.DynamicItem``
   subclasses (buttons whose ``custom_id`` carries an id, e.g. a panel or poll).
@@ -35,8 +39,15 @@ from bot.accounts import AccountService
 from bot.config import Settings, SettingsError
 from bot.flood import FloodGate
 from bot.games import GameService
-from bot.interaction_errors import handle_app_command_error
+from bot.history import HistoryService
+from bot.interactions.actions import MemberActions
+from bot.interactions.errors import handle_app_command_error
+from bot.locks import LockRegistry
+from bot.panels import PanelService
+from bot.polls import PollService
 from bot.session_choices import SessionChoices
+from bot.views.buttons import PanelButton, PollButton
+from bot.voting import VoteService
 
 if TYPE_CHECKING:
     from bot.ctapi import ChastityTrackerClient
@@ -81,6 +92,12 @@ class ChastityBot(commands.AutoShardedBot):
     accounts: AccountService
     flood: FloodGate
     games: GameService
+    votes: VoteService
+    panels: PanelService
+    polls: PollService
+    locks: LockRegistry
+    history: HistoryService
+    actions: MemberActions
 
     def __init__(
         self,
@@ -109,18 +126,51 @@ class ChastityBot(commands.AutoShardedBot):
         self.storage = storage
         self.vault = vault
         self.clock = clock
+        # Every service, built here and only here.
         self.accounts = AccountService(storage, vault, api, clock)
         self.flood = FloodGate(settings.flood_burst, settings.flood_interval)
         sessions = SessionChoices(api, self.accounts, storage)
-        self.games = GameService(
-            api, self.accounts, storage, flood=self.flood, clock=clock, sessions=sessions
+        self.games = GameService(api, self.accounts, storage, clock=clock, sessions=sessions)
+        self.votes = VoteService(
+            api=api, storage=storage, vault=vault, accounts=self.accounts, clock=clock
+        )
+        self.panels = PanelService(client=self, storage=storage, votes=self.votes, clock=clock)
+        self.polls = PollService(client=self, storage=storage, votes=self.votes, clock=clock)
+        self.locks = LockRegistry(
+            storage=storage,
+            vault=vault,
+            votes=self.votes,
+            panels=self.panels,
+            polls=self.polls,
+            clock=clock,
+        )
+        self.history = HistoryService(storage)
+        self.actions = MemberActions(
+            flood=self.flood,
+            clock=clock,
+            accounts=self.accounts,
+            games=self.games,
+            votes=self.votes,
+            panels=self.panels,
+            polls=self.polls,
         )
 
     async def setup_hook(self) -> None:
         self.tree.error(handle_app_command_error)
+        # Panel and poll buttons keep working after a restart, whatever message they are on.
+        self.add_dynamic_items(PanelButton, PollButton)
         await self.load_cogs(discover_extensions())
         self.register_persistent_components()
         await self.sync_commands_if_changed()
+        self.polls.start_scheduler()
+
+    async def close(self) -> None:
+        """Stop the poll scheduler (letting a poll vote on its way finish) and flush
+        panel and poll edits, then disconnect."""
+        await self.polls.close()
+        await self.panels.close()
+        await self.games.sessions.close()
+        await super().close()
 
     async def load_cogs(self, extensions: Iterable[str]) -> None:
         """Load every extension, logging each failure on its own, then re-raise the first."""

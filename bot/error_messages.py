@@ -133,5 +133,22 @@ def describe_api_error(error: ChastityTrackerError) -> str:
     return "Chastity Tracker returned an unexpected error. Try again later."
 
 
+# The same errors in a few words, for one line of /history. The ledger records an
+# error by its class name, so the map is looked up by name.
+_SUMMARIES: dict[str, str] = {
+    ServerError.__name__: "Chastity Tracker failed",
+    MalformedResponse.__name__: "Chastity Tracker's answer was unusable",
+    NotSent.__name__: "Chastity Tracker could not be reached; nothing was sent",
+    RateLimited.__name__: "Chastity Tracker was busy; nothing was played",
+    InvalidRequest.__name__: "the request was not valid; nothing was sent",
+    OutcomeUnknown.__name__: "no answer in time",
+}
+
+
+def summarize_error(kind: str) -> str:
+    """A few words for the error class named ``kind``, as the ledger records it."""
+    return _SUMMARIES.get(kind, "it failed")
+
+
 def _shorten(text: str, limit: int = API_MESSAGE_LIMIT) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"

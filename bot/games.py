@@ -1,7 +1,7 @@
 """Playing DICE, LUCK and LINK (as dom) for a member: the rules between a command and the API.
 
 Knows members by id only, never an interaction. A command uses it in this
-order, which is the product's: :meth:`GameService.admit` (flood control, before
+order, which is the product's: flood control (the interaction layer's, before
 anything reaches Chastity Tracker), :meth:`GameService.check` (options that
 cannot work), :meth:`GameService.bearer` (the member's token), then the
 command defers, then :meth:`GameService.play` picks the session when it was
@@ -19,7 +19,6 @@ from typing import Final
 from bot.accounts import AccountService
 from bot.ctapi import ChastityTrackerClient, Choice, Game, PlayResult, SessionInfo, Unauthorized
 from bot.error_messages import UserError
-from bot.flood import FloodGate
 from bot.plays import Attempt, recorded
 from bot.secrets import Secret
 from bot.session_choices import SessionChoices, session_label
@@ -95,20 +94,14 @@ class GameService:
         accounts: AccountService,
         storage: Storage,
         *,
-        flood: FloodGate,
         clock: Callable[[], datetime],
         sessions: SessionChoices,
     ) -> None:
         self._api = api
         self._accounts = accounts
         self._storage = storage
-        self._flood = flood
         self._clock = clock
         self.sessions = sessions
-
-    def admit(self, member_id: int) -> None:
-        """Raise :class:`bot.flood.SlowDown` if the member is acting too fast."""
-        self._flood.check(member_id, self._clock())
 
     @staticmethod
     def check(play: GamePlay) -> None:

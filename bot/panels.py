@@ -1,9 +1,9 @@
 """Voting panels: a message about a lock with three vote buttons, kept up to date.
 
-A click votes exactly like ``/link vote`` for the member who clicked (logged
-when connected, anonymous otherwise if the lock allows it; penalty guard and
-flood control included), answers them privately, and redraws the panel with
-the latest result. Redraws are coalesced per panel (see ``bot.views.edits``).
+A click votes exactly like ``/link vote`` for the member who clicked (the
+interaction layer, ``bot.interactions.actions``, runs that vote privately on
+:meth:`PanelService.vote_target`), and :meth:`PanelService.record` redraws the
+panel with the latest result. Redraws are coalesced per panel (see ``bot.edits``).
 A panel whose message (or channel) was deleted is forgotten the first time an
 edit says so.
 """
@@ -13,18 +13,17 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any, Final
+from typing import Final
 
 import discord
 
 from bot.ctapi import Choice, LinkResult
+from bot.edits import EditCoalescer
 from bot.embeds.voting import ResultSummary, panel_embed, removed_panel_embed
 from bot.error_messages import UserError
 from bot.storage import Lock, Panel, Storage
 from bot.views.buttons import panel_view
-from bot.views.edits import EditCoalescer
-from bot.views.vote_flow import vote_from_interaction
-from bot.voting import VotePlan, VoteService
+from bot.voting import VoteService, VoteTarget
 
 log = logging.getLogger(__name__)
 
@@ -95,21 +94,13 @@ class PanelService:
 
     # -- clicks ----------------------------------------------------------------------
 
-    async def click(
-        self, interaction: discord.Interaction[Any], panel_id: int, choice: Choice
-    ) -> None:
+    async def vote_target(self, panel_id: int) -> VoteTarget:
+        """The lock a click on this panel votes on; :class:`PanelGone` once it was removed."""
         panel = await self._storage.panels.get(panel_id)
         lock = await self._storage.locks.get(panel.lock_id) if panel is not None else None
         if panel is None or lock is None:
             raise PanelGone()
-
-        async def show_result(plan: VotePlan, result: LinkResult) -> None:
-            await self.record(panel_id, result, plan.choice)
-
-        # Panel answers are always private: the panel itself shows the result to all.
-        await vote_from_interaction(
-            interaction, self._votes, self._votes.target_of(lock), choice, after=show_result
-        )
+        return self._votes.target_of(lock)
 
     async def record(self, panel_id: int, result: LinkResult, choice: Choice) -> None:
         summary = ResultSummary.of(result, choice, self._clock())
@@ -153,7 +144,7 @@ class PanelService:
     def _embed(lock: Lock, latest: ResultSummary | None) -> discord.Embed:
         return panel_embed(
             lock_name=lock.name,
-            owner_id=lock.owner_id,
+            wearer_id=lock.wearer_id,
             allow_anonymous=lock.allow_anonymous,
             latest=latest,
         )

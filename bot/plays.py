@@ -87,7 +87,7 @@ async def recorded(
         attempt.dom,
         attempt.session,
         attempt.lock_id,
-        attempt.choice.value if attempt.choice else None,
+        attempt.choice,
         attempt.logged,
         clock(),
     )

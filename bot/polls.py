@@ -29,17 +29,21 @@ from typing import Any, Final
 import discord
 
 from bot.ctapi import BadRequest, ChastityTrackerError, Choice, LinkResult
-from bot.embeds.format import discord_time
-from bot.embeds.voting import ResultSummary, poll_embed, poll_tally_embed, vote_result_embed
+from bot.edits import EditCoalescer
+from bot.embeds.voting import (
+    POLL_LOCK_REMOVED,
+    POLL_NO_VOTES,
+    ResultSummary,
+    poll_embed,
+    poll_outcome,
+    poll_tally_embed,
+    vote_result_embed,
+)
 from bot.error_messages import UserError, describe_error
-from bot.flood import FloodGate
 from bot.panels import CannotPost
 from bot.plays import outcome_of
-from bot.replies import defer, reply_private
 from bot.storage import Lock, Poll, Storage
-from bot.storage.polls import Choice as StoredChoice
 from bot.views.buttons import poll_view
-from bot.views.edits import EditCoalescer
 from bot.voting import VoteService
 
 log = logging.getLogger(__name__)
@@ -54,8 +58,8 @@ STOP_GRACE: Final = 30.0
 """Seconds a stopping bot waits for a poll vote on its way to be answered and recorded."""
 
 # What finish_close records as the outcome, besides the ledger outcomes (ok, refused, ...).
-NO_VOTES: Final = "no_votes"
-LOCK_REMOVED: Final = "lock_removed"
+NO_VOTES: Final = POLL_NO_VOTES
+LOCK_REMOVED: Final = POLL_LOCK_REMOVED
 
 
 class PollClosed(UserError):
@@ -68,7 +72,7 @@ class PollGone(UserError):
         super().__init__("This poll no longer exists.")
 
 
-def winning_choice(tally: Mapping[str, int]) -> Choice | None:
+def winning_choice(tally: Mapping[Choice, int]) -> Choice | None:
     """The choice most members picked; a tie goes to rand; nobody chose: None."""
     best = max(tally.values(), default=0)
     if best == 0:
@@ -84,7 +88,6 @@ class PollService:
         client: discord.Client,
         storage: Storage,
         votes: VoteService,
-        flood: FloodGate,
         clock: Callable[[], datetime],
         edit_interval: float = POLL_EDIT_INTERVAL,
         stop_grace: float = STOP_GRACE,
@@ -92,7 +95,6 @@ class PollService:
         self._client = client
         self._storage = storage
         self._votes = votes
-        self._flood = flood
         self._clock = clock
         self._stop_grace = stop_grace
         self.edits = EditCoalescer(edit_interval)
@@ -179,13 +181,8 @@ class PollService:
         self._wake.set()
         return poll
 
-    async def choose(
-        self, interaction: discord.Interaction[Any], poll_id: int, choice: Choice
-    ) -> None:
-        member = interaction.user.id
-        self._flood.check(member, self._clock())
-        # Storing the choice is a database write, which can wait on a busy database.
-        await defer(interaction, private=True)
+    async def choose(self, member_id: int, poll_id: int, choice: Choice) -> Poll:
+        """Record (or change) the member's choice; the poll it counts in."""
         poll = await self._storage.polls.get(poll_id)
         if poll is None:
             raise PollGone()
@@ -193,15 +190,10 @@ class PollService:
         if poll.status != "open" or now >= poll.ends_at:
             self._wake.set()
             raise PollClosed()
-        if not await self._storage.polls.set_choice(poll_id, member, choice.value, now):
+        if not await self._storage.polls.set_choice(poll_id, member_id, choice, now):
             raise PollClosed()
         self.refresh(poll_id)
-        await reply_private(
-            interaction,
-            f"Your choice: **{choice.label}**. You can change it until the poll ends "
-            f"{discord_time(poll.ends_at, 'R')}; then the bot casts one anonymous vote for "
-            "the winning choice.",
-        )
+        return poll
 
     # -- closing -------------------------------------------------------------------------
 
@@ -224,9 +216,9 @@ class PollService:
         """Close ``poll``: at most one vote, ever. False if someone else closed it."""
         lock = await self._storage.locks.get(poll.lock_id) if poll.lock_id is not None else None
 
-        def to_cast(tally: Mapping[str, int]) -> StoredChoice | None:
+        def to_cast(tally: Mapping[Choice, int]) -> Choice | None:
             winner = winning_choice(tally)
-            return winner.value if winner is not None and lock is not None else None
+            return winner if lock is not None else None
 
         self._closing.add(poll.id)
         try:
@@ -246,16 +238,17 @@ class PollService:
         return True
 
     async def _cast_and_report(
-        self, poll: Poll, lock: Lock | None, tally: Mapping[str, int]
+        self, poll: Poll, lock: Lock | None, tally: Mapping[Choice, int]
     ) -> None:
         winner = winning_choice(tally)
         result: LinkResult | None = None
         detail: str | None = None
+        reason: str | None = None
+        failure: str | None = None
         if winner is None:
-            outcome, text = NO_VOTES, "Nobody picked a choice, so no vote was cast."
+            outcome = NO_VOTES
         elif lock is None:
             outcome = LOCK_REMOVED
-            text = "The lock was removed before the poll ended, so no vote was cast."
         else:
             try:
                 result = await self._votes.cast_anonymous(
@@ -263,12 +256,14 @@ class PollService:
                 )
             except (ChastityTrackerError, UserError) as error:
                 outcome = outcome_of(error) if isinstance(error, ChastityTrackerError) else "error"
-                text = _refusal_text(error)
-                detail = json.dumps({"error": type(error).__name__, "message": text})
+                reason = _refusal_reason(error)
+                failure = type(error).__name__
             else:
                 outcome = "ok"
                 detail = ResultSummary.of(result, winner, self._clock()).to_json()
-                text = f"The bot cast one anonymous vote for **{winner.label}**."
+        text = poll_outcome(outcome, winner, reason=reason) or ""
+        if failure is not None:
+            detail = json.dumps({"error": failure, "message": text})
         await self._storage.polls.finish_close(poll.id, outcome, detail, self._clock())
         log.info("Poll %d closed: %s", poll.id, outcome)
         await self._announce(poll, lock=lock, tally=tally, text=text, result=result, choice=winner)
@@ -293,7 +288,7 @@ class PollService:
             return True
         lock = await self._storage.locks.get(poll.lock_id) if poll.lock_id else None
         tally = await self._storage.polls.tally(poll.id)
-        choice = Choice(poll.winning_choice) if poll.winning_choice else None
+        choice = poll.winning_choice
         what = f" for **{choice.label}**" if choice else ""
         text = (
             f"{what_happened} this poll's anonymous vote{what}. It may or may not have reached "
@@ -308,7 +303,7 @@ class PollService:
         poll: Poll,
         *,
         lock: Lock | None,
-        tally: Mapping[str, int],
+        tally: Mapping[Choice, int],
         text: str,
         result: LinkResult | None,
         choice: Choice | None,
@@ -359,16 +354,14 @@ class PollService:
             log.info("Poll %d's message is gone; the poll goes on without it", poll.id)
 
 
-def _nothing_to_cast(_tally: Mapping[str, int]) -> None:
+def _nothing_to_cast(_tally: Mapping[Choice, int]) -> None:
     return None
 
 
-def _refusal_text(error: BaseException) -> str:
+def _refusal_reason(error: BaseException) -> str | None:
+    """Why a poll's vote was not counted, for :func:`poll_outcome`."""
     if isinstance(error, ChastityTrackerError) and outcome_of(error) == "unknown":
-        return (
-            "Chastity Tracker did not answer in time: the vote may or may not have been "
-            "counted. It will not be sent again; check the lock's history on Chastity Tracker."
-        )
+        return None  # poll_outcome says it for every unknown outcome
     if isinstance(error, BadRequest) and error.is_cooldown:
         said = f" ({error.message})" if error.message else ""
         return (
@@ -379,18 +372,6 @@ def _refusal_text(error: BaseException) -> str:
 
 
 def _stored_outcome(poll: Poll) -> str | None:
-    if poll.status == "in_doubt":
-        return "The vote may or may not have reached Chastity Tracker; it was not sent again."
-    if poll.status == "closing":
-        return "Closing…"
-    if poll.outcome == "ok" and poll.winning_choice:
-        return f"The bot cast one anonymous vote for **{Choice(poll.winning_choice).label}**."
-    if poll.outcome == NO_VOTES:
-        return "Nobody picked a choice, so no vote was cast."
-    if poll.outcome == LOCK_REMOVED:
-        return "The lock was removed, so no vote was cast."
-    if poll.outcome == "unknown":
-        return "Chastity Tracker did not answer in time: the vote may or may not have counted."
-    if poll.outcome is not None:
-        return "The vote was not counted."
-    return None
+    if poll.status in {"in_doubt", "closing"}:
+        return poll_outcome(poll.status, poll.winning_choice)
+    return poll_outcome(poll.outcome, poll.winning_choice)

@@ -7,9 +7,10 @@ counts those per address, and every anonymous vote sent by the bot comes from
 the bot's one address, so they all share one vote per lock and cooldown
 window. That is why an anonymous cooldown refusal gets its own explanation.
 
-The API punishes a logged vote by the session's owner (the penalty). The
-member registered as a lock's owner is therefore asked to confirm first
-(:attr:`VotePlan.penalty_risk`); that dialog lives in ``bot.views``.
+The API punishes a logged vote by the session's owner, the lock's wearer (the
+penalty). The member registered as a lock's wearer is therefore asked to
+confirm first (:attr:`VotePlan.penalty_risk`); the interaction layer shows that
+dialog (``bot.interactions.actions``).
 """
 
 from __future__ import annotations
@@ -31,9 +32,7 @@ from bot.vault import VaultError
 
 if TYPE_CHECKING:
     from bot.accounts import AccountService
-    from bot.app import ChastityBot
     from bot.ctapi import ChastityTrackerClient
-    from bot.flood import FloodGate
     from bot.storage import Storage
     from bot.vault import Vault
 
@@ -94,8 +93,8 @@ class VoteTarget:
         return self.lock.allow_anonymous if self.lock is not None else True
 
     @property
-    def owner_id(self) -> int | None:
-        return self.lock.owner_id if self.lock is not None else None
+    def wearer_id(self) -> int | None:
+        return self.lock.wearer_id if self.lock is not None else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,8 +113,8 @@ class VotePlan:
 
     @property
     def penalty_risk(self) -> bool:
-        """A logged vote by the lock's registered owner: the API would apply its penalty."""
-        return self.logged and self.target.owner_id == self.voter_id
+        """A logged vote by the lock's registered wearer: the API would apply its penalty."""
+        return self.logged and self.target.wearer_id == self.voter_id
 
 
 class VoteService:
@@ -128,28 +127,15 @@ class VoteService:
         storage: Storage,
         vault: Vault,
         accounts: AccountService,
-        flood: FloodGate,
         clock: Callable[[], datetime],
     ) -> None:
         self._api = api
         self._storage = storage
         self._vault = vault
         self._accounts = accounts
-        self._flood = flood
         self._clock = clock
         # (member, link token) pairs with a vote on the way: a double click counts once.
         self._sending: set[tuple[int, Secret]] = set()
-
-    @classmethod
-    def for_bot(cls, bot: ChastityBot) -> VoteService:
-        return cls(
-            api=bot.api,
-            storage=bot.storage,
-            vault=bot.vault,
-            accounts=bot.accounts,
-            flood=bot.flood,
-            clock=bot.clock,
-        )
 
     # -- which lock ----------------------------------------------------------------
 
@@ -219,8 +205,7 @@ class VoteService:
         *,
         anonymous: bool = False,
     ) -> VotePlan:
-        """Flood check, then logged (when connected and not ``anonymous``) or anonymous."""
-        self._flood.check(voter_id, self._clock())
+        """Logged (when connected and not ``anonymous``) or anonymous, as the lock allows."""
         bearer = None if anonymous else await self._accounts.optional_bearer(voter_id)
         if bearer is None and not target.allow_anonymous:
             connected = anonymous and await self._accounts.get(voter_id) is not None

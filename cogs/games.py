@@ -10,11 +10,10 @@ from discord.ext import commands
 
 from bot.ctapi import Game
 from bot.games import GamePlay
-from cogs._plays import (
+from cogs._options import (
     OPTIONAL_SESSION_DESCRIPTION,
     PRIVATE_DESCRIPTION,
     SessionId,
-    play_and_show,
     session_autocomplete,
 )
 
@@ -27,9 +26,6 @@ AS_DOM_DESCRIPTION = "Play as the dom of the session's owner (default: as the ow
 class Games(commands.Cog):
     def __init__(self, bot: ChastityBot) -> None:
         self.bot = bot
-
-    async def cog_unload(self) -> None:
-        await self.bot.games.sessions.close()
 
     @app_commands.command(name="dice", description="Roll DICE on a Chastity Tracker session")
     @app_commands.describe(
@@ -45,7 +41,7 @@ class Games(commands.Cog):
         as_dom: bool = False,
         private: bool = False,
     ) -> None:
-        await play_and_show(
+        await self.bot.actions.play(
             interaction, self._play(interaction, Game.DICE, session, as_dom), private=private
         )
 
@@ -63,7 +59,7 @@ class Games(commands.Cog):
         as_dom: bool = False,
         private: bool = False,
     ) -> None:
-        await play_and_show(
+        await self.bot.actions.play(
             interaction, self._play(interaction, Game.LUCK, session, as_dom), private=private
         )
 

@@ -8,7 +8,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.replies import reply_private
+from bot.interactions.replies import reply_private
 
 if TYPE_CHECKING:
     from bot.app import ChastityBot

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from bot.secrets import Secret
-from cogs.account import ConnectForm
+from bot.views.connect import ConnectForm
 from tests.fakes.ct_api import STATS_PATH, FakeChastityTracker, FakeUser, Fault
 from tests.harness import Harness
 from tests.harness.fake_discord import MODAL

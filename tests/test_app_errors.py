@@ -7,7 +7,7 @@ import pytest
 from discord import app_commands
 
 from bot.ctapi.errors import Unauthorized
-from bot.interaction_errors import SOMETHING_WENT_WRONG, user_message
+from bot.interactions.errors import SOMETHING_WENT_WRONG, user_message
 from tests.fixtures.discord import HarnessFactory
 from tests.harness import Harness, LogGuard
 from tests.harness.fake_discord import DEFERRED_CHANNEL_MESSAGE

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from bot.error_messages import UNKNOWN_OUTCOME
-from bot.interaction_errors import SOMETHING_WENT_WRONG
+from bot.interactions.errors import SOMETHING_WENT_WRONG
 from tests.fakes.ct_api import DiceConfig, FakeChastityTracker, Fault
 from tests.fixtures.discord import HarnessFactory
 from tests.games_support import Players, add_session, game_posts, players
@@ -308,7 +308,7 @@ async def test_a_failure_after_the_play_does_not_invite_playing_again(
     def broken_embed(*args: object, **kwargs: object) -> None:
         raise RuntimeError("cannot draw this result")
 
-    monkeypatch.setattr("cogs._plays.result_embed", broken_embed)
+    monkeypatch.setattr("bot.interactions.actions.result_embed", broken_embed)
 
     text = await private_error(harness, await harness.run("dice", {"session": world.session.id}))
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 
+from bot.embeds.history import CHECK_ON_CHASTITY_TRACKER, describe_entry, history_embed
 from bot.storage import LedgerEntry
-from cogs.history import CHECK_ON_CHASTITY_TRACKER, describe_entry, history_embed
 from tests.fakes.ct_api import FakeChastityTracker, Fault
 from tests.fixtures.discord import HarnessFactory
 from tests.games_support import players

@@ -31,7 +31,7 @@ async def test_admin_registers_a_lock_with_the_token_encrypted_and_masked(
     assert token not in answer.text()
     lock = await harness.storage.locks.get_by_name(harness.guild.id, "cage")
     assert lock is not None
-    assert (lock.owner_id, lock.allow_anonymous, lock.created_by) == (
+    assert (lock.wearer_id, lock.allow_anonymous, lock.created_by) == (
         lock_owner.id,
         False,
         harness.admin.id,

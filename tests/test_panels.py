@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any
 
 from bot.ctapi import Choice
 from bot.embeds.voting import ResultSummary
@@ -26,9 +25,7 @@ from tests.voting_support import (
 
 
 def panels(harness: Harness) -> PanelService:
-    cog: Any = harness.bot.get_cog("Locks")
-    service: PanelService = cog.panels
-    return service
+    return harness.bot.panels
 
 
 async def post_panel(harness: Harness, name: str = "cage") -> FakeMessage:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from bot.views.edits import EditCoalescer
+from bot.edits import EditCoalescer
 
 
 async def test_a_burst_becomes_two_edits_and_the_last_state_lands() -> None:

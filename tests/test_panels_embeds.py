@@ -46,7 +46,7 @@ def test_an_unreadable_summary_is_none() -> None:
 def test_panel_embed_shows_the_latest_result_and_the_new_scheduled_end() -> None:
     latest = ResultSummary.of(link_result(), Choice.ADD, AT)
 
-    embed = panel_embed(lock_name="cage", owner_id=42, allow_anonymous=False, latest=latest)
+    embed = panel_embed(lock_name="cage", wearer_id=42, allow_anonymous=False, latest=latest)
 
     fields = {field.name: field.value for field in embed.fields}
     assert fields["Wearer"] == "<@42>"

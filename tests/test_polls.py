@@ -19,9 +19,7 @@ MINUTES = 10
 
 
 def polls(harness: Harness) -> PollService:
-    cog: Any = harness.bot.get_cog("Locks")
-    service: PollService = cog.polls
-    return service
+    return harness.bot.polls
 
 
 async def start_poll(harness: Harness, ct_fake: FakeChastityTracker) -> tuple[Wearer, FakeMessage]:
@@ -295,14 +293,14 @@ async def test_an_unexpected_failure_while_casting_is_reported_in_doubt_at_once(
     log_guard.expect_error(r"Closing poll \d+ failed")
     _, message = await start_poll(harness, ct_fake)
     await choose(harness, message, "Add time", harness.member)
-    cog: Any = harness.bot.get_cog("Locks")
-    real_cast = cog.votes.cast_anonymous
+    votes = harness.bot.votes
+    real_cast = votes.cast_anonymous
 
     async def cast_then_fail(*args: Any, **kwargs: Any) -> Any:
         await real_cast(*args, **kwargs)
         raise RuntimeError("the database went away after the vote")
 
-    monkeypatch.setattr(cog.votes, "cast_anonymous", cast_then_fail)
+    monkeypatch.setattr(votes, "cast_anonymous", cast_then_fail)
     time_is_up(harness)
 
     await polls(harness).run_due()

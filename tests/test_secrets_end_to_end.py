@@ -13,7 +13,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from bot.interaction_errors import SOMETHING_WENT_WRONG
+from bot.interactions.errors import SOMETHING_WENT_WRONG
 from bot.logs import PAYLOAD_LOGGERS, configure_logging
 from bot.secrets import Secret
 from bot.storage.accounts import Account

@@ -24,7 +24,7 @@ async def test_add_returns_the_stored_lock(storage: Storage) -> None:
     assert lock.guild_id == GUILD
     assert lock.name == "Cage"
     assert lock.token_ciphertext == b"cipher"
-    assert lock.owner_id is None
+    assert lock.wearer_id is None
     assert lock.allow_anonymous is False
     assert lock.created_by == ADMIN
     assert lock.created_at == NOW

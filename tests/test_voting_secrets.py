@@ -53,8 +53,7 @@ async def test_a_lock_token_never_reaches_discord_or_the_logs(
     poll_message = harness.channel_messages()[-1]
     await (await harness.click(poll_message, label="Random")).wait_for_message()
     harness.clock.advance(5 * 60 + 1)
-    cog: Any = harness.bot.get_cog("Locks")
-    await cog.polls.run_due()
+    await harness.bot.polls.run_due()
 
     assert len(game_posts(ct_fake)) == 3  # the panel, the refused vote, the poll
     assert "found no such session or link" in answers[0].text()

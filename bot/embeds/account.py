@@ -4,15 +4,22 @@ from __future__ import annotations
 
 import discord
 
-from bot.ctapi import Stats
+from bot.accounts import LiveStats, StatsProblem
 from bot.embeds.format import discord_when
+from bot.error_messages import RECONNECT_HINT
 from bot.storage.accounts import Account
 
+_PROBLEMS = {
+    StatsProblem.REFUSED_EARLIER: "Your token was refused. " + RECONNECT_HINT,
+    StatsProblem.REFUSED_NOW: "Your token was refused (revoked or regenerated). " + RECONNECT_HINT,
+    StatsProblem.UNREACHABLE: "Chastity Tracker could not be reached; try again later.",
+    StatsProblem.FAILED: "Chastity Tracker failed to answer; try again later.",
+}
 
-def account_status_embed(
-    account: Account, stats: Stats | None, *, stats_problem: str | None = None
-) -> discord.Embed:
+
+def account_status_embed(account: Account, live: LiveStats) -> discord.Embed:
     """Who the member is connected as, since when, and their current lock."""
+    stats = live.stats
     nick = stats.nick if stats is not None else account.nick
     embed = discord.Embed(title="Chastity Tracker account", colour=discord.Colour.blurple())
     embed.add_field(name="Connected as", value=discord.utils.escape_markdown(nick))
@@ -29,6 +36,6 @@ def account_status_embed(
         else:
             lock = "Not locked"
         embed.add_field(name="Current lock", value=lock, inline=False)
-    if stats_problem:
-        embed.add_field(name="Current lock", value=stats_problem, inline=False)
+    if live.problem is not None:
+        embed.add_field(name="Current lock", value=_PROBLEMS[live.problem], inline=False)
     return embed

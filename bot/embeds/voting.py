@@ -26,7 +26,6 @@ from bot.embeds.results import (
 PANEL_COLOUR = discord.Colour.blurple()
 POLL_COLOUR = discord.Colour.gold()
 CLOSED_COLOUR = discord.Colour.dark_grey()
-CHOICES: tuple[Choice, ...] = (Choice.ADD, Choice.SUB, Choice.RAND)
 
 
 # -- a member's vote -------------------------------------------------------------------
@@ -59,7 +58,7 @@ def penalty_warning(lock_name: str) -> str:
 class LockLine:
     name: str
     masked_token: str
-    owner_id: int | None
+    wearer_id: int | None
     allow_anonymous: bool
 
 
@@ -69,11 +68,11 @@ def lock_list_embed(guild_name: str, lines: Sequence[LockLine]) -> discord.Embed
         embed.description = "No lock yet. Register one with `/locks add name token`."
         return embed
     for line in lines[:25]:
-        owner = f"<@{line.owner_id}>" if line.owner_id is not None else "not set"
+        wearer = f"<@{line.wearer_id}>" if line.wearer_id is not None else "not set"
         anonymous = "allowed" if line.allow_anonymous else "not allowed"
         embed.add_field(
             name=line.name,
-            value=f"Token `{line.masked_token}`\nWearer: {owner}\nAnonymous votes: {anonymous}",
+            value=f"Token `{line.masked_token}`\nWearer: {wearer}\nAnonymous votes: {anonymous}",
             inline=False,
         )
     if len(lines) > 25:
@@ -162,7 +161,7 @@ class ResultSummary:
 def panel_embed(
     *,
     lock_name: str,
-    owner_id: int | None,
+    wearer_id: int | None,
     allow_anonymous: bool,
     latest: ResultSummary | None,
 ) -> discord.Embed:
@@ -177,8 +176,8 @@ def panel_embed(
         ),
         colour=_latest_colour(latest),
     )
-    if owner_id is not None:
-        embed.add_field(name="Wearer", value=f"<@{owner_id}>")
+    if wearer_id is not None:
+        embed.add_field(name="Wearer", value=f"<@{wearer_id}>")
     embed.add_field(name="Anonymous votes", value="allowed" if allow_anonymous else "not allowed")
     if latest is not None:
         embed.add_field(name="Latest result", value=latest.describe(), inline=False)
@@ -213,8 +212,8 @@ def _latest_colour(latest: ResultSummary | None) -> discord.Colour:
 # -- community polls -------------------------------------------------------------------
 
 
-def tally_text(tally: Mapping[str, int]) -> str:
-    lines = [f"{choice.label}: **{tally.get(choice.value, 0)}**" for choice in CHOICES]
+def tally_text(tally: Mapping[Choice, int]) -> str:
+    lines = [f"{choice.label}: **{tally.get(choice, 0)}**" for choice in Choice]
     return "\n".join(lines)
 
 
@@ -222,7 +221,7 @@ def poll_embed(
     *,
     lock_name: str | None,
     ends_at: datetime,
-    tally: Mapping[str, int],
+    tally: Mapping[Choice, int],
     closed: bool = False,
     outcome: str | None = None,
 ) -> discord.Embed:
@@ -251,10 +250,48 @@ def poll_embed(
     return embed
 
 
-def poll_tally_embed(lock_name: str | None, tally: Mapping[str, int]) -> discord.Embed:
+def poll_tally_embed(lock_name: str | None, tally: Mapping[Choice, int]) -> discord.Embed:
     members = sum(tally.values())
     return discord.Embed(
         title=f"Final tally · {lock_name or 'a removed lock'}",
         description=f"{tally_text(tally)}\n{members} member{'s' if members != 1 else ''} chose.",
         colour=POLL_COLOUR,
     )
+
+
+# -- how a poll ended ------------------------------------------------------------------
+
+POLL_NO_VOTES = "no_votes"
+POLL_LOCK_REMOVED = "lock_removed"
+POLL_IN_DOUBT = "in_doubt"
+POLL_CLOSING = "closing"
+
+
+def poll_outcome(
+    outcome: str | None, choice: Choice | None, *, reason: str | None = None
+) -> str | None:
+    """The one sentence saying how a poll ended, from its recorded outcome.
+
+    ``reason`` says why a vote was not counted, when that is known (at close).
+    """
+    match outcome:
+        case None:
+            return None
+        case "ok" if choice is not None:
+            return f"The bot cast one anonymous vote for **{choice.label}**."
+        case "no_votes":
+            return "Nobody picked a choice, so no vote was cast."
+        case "lock_removed":
+            return "The lock was removed before the poll ended, so no vote was cast."
+        case "unknown":
+            return (
+                "Chastity Tracker did not answer in time: the vote may or may not have been "
+                "counted. It will not be sent again; check the lock's history on Chastity "
+                "Tracker."
+            )
+        case "in_doubt":
+            return "The vote may or may not have reached Chastity Tracker; it was not sent again."
+        case "closing":
+            return "Closing…"
+        case _:
+            return reason or "The vote was not counted."

@@ -19,12 +19,11 @@ from bot.storage.locks import Lock, LockRepository
 from bot.storage.meta import MetaRepository
 from bot.storage.migrations import apply_migrations
 from bot.storage.panels import Panel, PanelRepository
-from bot.storage.polls import Choice, Poll, PollRepository, PollStatus
+from bot.storage.polls import Poll, PollRepository, PollStatus
 
 __all__ = [
     "Account",
     "AccountRepository",
-    "Choice",
     "DuplicateLockName",
     "LedgerEntry",
     "LedgerRepository",

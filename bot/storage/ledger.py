@@ -12,6 +12,7 @@ from typing import Final, Literal, get_args
 
 from sqlalchemy import func, insert, select, update
 
+from bot.ctapi.models import Choice
 from bot.storage.database import AnyRow, Database
 from bot.storage.schema import ledger
 
@@ -29,7 +30,7 @@ class LedgerEntry:
     dom: bool
     session: int | None
     lock_id: int | None
-    choice: str | None
+    choice: Choice | None
     logged: bool
     status: LedgerStatus
     detail_json: str | None
@@ -63,7 +64,7 @@ def _entry(row: AnyRow) -> LedgerEntry:
         dom=bool(row.dom),
         session=row.session,
         lock_id=row.lock_id,
-        choice=row.choice,
+        choice=Choice(row.choice) if row.choice else None,
         logged=bool(row.logged),
         status=row.status,
         detail_json=row.detail_json,
@@ -84,7 +85,7 @@ class LedgerRepository:
         dom: bool,
         session: int | None,
         lock_id: int | None,
-        choice: str | None,
+        choice: Choice | None,
         logged: bool,
         now: datetime,
     ) -> int:
@@ -98,7 +99,7 @@ class LedgerRepository:
                 dom=dom,
                 session=session,
                 lock_id=lock_id,
-                choice=choice,
+                choice=Choice(choice).value if choice else None,
                 logged=logged,
                 status="pending",
                 created_at=now,

@@ -31,7 +31,7 @@ class Lock:
     guild_id: int
     name: str
     token_ciphertext: bytes = field(repr=False)
-    owner_id: int | None
+    wearer_id: int | None  # the member who wears the lock (stored as owner_id)
     allow_anonymous: bool
     created_by: int
     created_at: datetime
@@ -55,7 +55,7 @@ def _lock(row: AnyRow) -> Lock:
         guild_id=row.guild_id,
         name=row.name,
         token_ciphertext=bytes(row.token_ciphertext),
-        owner_id=row.owner_id,
+        wearer_id=row.owner_id,
         allow_anonymous=bool(row.allow_anonymous),
         created_by=row.created_by,
         created_at=row.created_at,
@@ -71,7 +71,7 @@ class LockRepository:
         guild_id: int,
         name: str,
         token_ciphertext: bytes,
-        owner_id: int | None,
+        wearer_id: int | None,
         allow_anonymous: bool,
         created_by: int,
         now: datetime,
@@ -86,7 +86,7 @@ class LockRepository:
                 name=name,
                 name_key=name_key(name),
                 token_ciphertext=token_ciphertext,
-                owner_id=owner_id,
+                owner_id=wearer_id,
                 allow_anonymous=allow_anonymous,
                 created_by=created_by,
                 created_at=now,

@@ -17,10 +17,10 @@ from typing import Any, Final, Literal
 from sqlalchemy import Select, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from bot.ctapi.models import Choice
 from bot.storage.database import AnyRow, Database
-from bot.storage.schema import CHOICES, poll_choices, polls
+from bot.storage.schema import poll_choices, polls
 
-Choice = Literal["add", "sub", "rand"]
 PollStatus = Literal["open", "closing", "closed", "in_doubt"]
 
 
@@ -46,11 +46,11 @@ class Poll:
 class Closing:
     """What ``begin_close`` froze: the final tally and the choice about to be cast."""
 
-    tally: dict[str, int]
+    tally: dict[Choice, int]
     winning_choice: Choice | None
 
 
-PickWinner = Callable[[Mapping[str, int]], Choice | None]
+PickWinner = Callable[[Mapping[Choice, int]], Choice | None]
 
 
 _COLUMNS: Final = (
@@ -82,7 +82,7 @@ def _poll(row: AnyRow) -> Poll:
         created_at=row.created_at,
         ends_at=row.ends_at,
         status=row.status,
-        winning_choice=row.winning_choice,
+        winning_choice=Choice(row.winning_choice) if row.winning_choice else None,
         closing_at=row.closing_at,
         closed_at=row.closed_at,
         outcome=row.outcome,
@@ -90,9 +90,12 @@ def _poll(row: AnyRow) -> Poll:
     )
 
 
-def _check_choice(choice: str) -> None:
-    if choice not in CHOICES:
-        raise ValueError(f"choice must be one of {', '.join(CHOICES)}, not {choice!r}")
+def _check_choice(choice: str) -> Choice:
+    try:
+        return Choice(choice)
+    except ValueError:
+        allowed = ", ".join(Choice)
+        raise ValueError(f"choice must be one of {allowed}, not {choice!r}") from None
 
 
 class PollRepository:
@@ -144,11 +147,11 @@ class PollRepository:
         One atomic upsert, so concurrent clicks by one member leave one row.
         False when the poll is no longer open (the choice was not recorded).
         """
-        _check_choice(choice)
+        stored = _check_choice(choice).value
         chosen_at = now if now is not None else datetime.now(UTC)
         statement = self._db.upsert(
             poll_choices,
-            {"poll_id": poll_id, "user_id": user_id, "choice": choice, "chosen_at": chosen_at},
+            {"poll_id": poll_id, "user_id": user_id, "choice": stored, "chosen_at": chosen_at},
             key=["poll_id", "user_id"],
             update=["choice", "chosen_at"],
         )
@@ -164,7 +167,7 @@ class PollRepository:
             await conn.execute(statement)
         return True
 
-    async def tally(self, poll_id: int) -> dict[str, int]:
+    async def tally(self, poll_id: int) -> dict[Choice, int]:
         """Members per choice; every choice is present, zero when nobody picked it."""
         async with self._db.read() as conn:
             return await _count(conn, poll_id)
@@ -197,9 +200,9 @@ class PollRepository:
             tally = await _count(conn, poll_id)
             winner = pick(tally)
             if winner is not None:
-                _check_choice(winner)
+                winner = _check_choice(winner)
                 await conn.execute(
-                    update(polls).where(polls.c.id == poll_id).values(winning_choice=winner)
+                    update(polls).where(polls.c.id == poll_id).values(winning_choice=winner.value)
                 )
         return Closing(tally, winner)
 
@@ -247,13 +250,13 @@ class PollRepository:
         return [_poll(row) for row in rows]
 
 
-async def _count(conn: AsyncConnection, poll_id: int) -> dict[str, int]:
+async def _count(conn: AsyncConnection, poll_id: int) -> dict[Choice, int]:
     query = (
         select(poll_choices.c.choice, func.count())
         .where(poll_choices.c.poll_id == poll_id)
         .group_by(poll_choices.c.choice)
     )
-    counts = dict.fromkeys(CHOICES, 0)
+    counts = dict.fromkeys(Choice, 0)
     for choice, count in (await conn.execute(query)).all():
-        counts[choice] = count
+        counts[Choice(choice)] = count
     return counts

@@ -40,12 +40,13 @@ from sqlalchemy import (
     false,
 )
 
+from bot.ctapi.models import Choice
 from bot.storage.types import UtcDateTime
 
 # SQLite only auto-assigns ids to a column declared exactly INTEGER PRIMARY KEY.
 RowId: Final = BigInteger().with_variant(Integer(), "sqlite")
 
-CHOICES: Final = ("add", "sub", "rand")
+CHOICES: Final = tuple(choice.value for choice in Choice)
 POLL_STATUSES: Final = ("open", "closing", "closed", "in_doubt")
 LEDGER_STATUSES: Final = ("pending", "ok", "refused", "unknown", "error")
 

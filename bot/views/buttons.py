@@ -2,19 +2,43 @@
 
 ``custom_id`` is ``panel:<id>:<choice>`` or ``poll:<id>:<choice>`` (well under
 Discord's 100 characters), so discord.py rebuilds the button from the id alone,
-on any message and after any restart.
+on any message and after any restart. A click is handed to the bot's
+``actions`` (``bot.interactions.actions.MemberActions``), which these buttons
+know only through :class:`VoteButtonActions`.
 """
 
 from __future__ import annotations
 
 import re
-from typing import Any, Self
+from typing import Any, Protocol, Self, cast
 
 import discord
 
 from bot.ctapi import Choice
-from bot.interaction_errors import handle_interaction_error
-from bot.views.host import voting_host
+from bot.interactions.errors import handle_interaction_error
+
+
+class VoteButtonActions(Protocol):
+    """What a click on a panel or poll button asks of the bot."""
+
+    async def panel_click(
+        self, interaction: discord.Interaction[Any], panel_id: int, choice: Choice
+    ) -> None: ...
+
+    async def poll_choice(
+        self, interaction: discord.Interaction[Any], poll_id: int, choice: Choice
+    ) -> None: ...
+
+
+class _ActionsHost(Protocol):
+    actions: VoteButtonActions
+
+
+def _actions(interaction: discord.Interaction[Any]) -> VoteButtonActions:
+    # discord.py rebuilds a dynamic item from its custom_id alone; the client that
+    # received the click is the bot, which holds the actions.
+    return cast("_ActionsHost", interaction.client).actions
+
 
 _STYLES = {
     Choice.ADD: discord.ButtonStyle.danger,
@@ -22,7 +46,6 @@ _STYLES = {
     Choice.RAND: discord.ButtonStyle.primary,
 }
 _EMOJI = {Choice.ADD: "➕", Choice.SUB: "➖", Choice.RAND: "🎲"}
-CHOICE_ORDER = (Choice.ADD, Choice.SUB, Choice.RAND)
 
 
 def _button(custom_id: str, choice: Choice, disabled: bool) -> discord.ui.Button[Any]:
@@ -53,9 +76,7 @@ class PanelButton(
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
         # discord.py only logs what a dynamic item raises: answer the member here.
         try:
-            await voting_host(interaction.client).panels.click(
-                interaction, self.panel_id, self.choice
-            )
+            await _actions(interaction).panel_click(interaction, self.panel_id, self.choice)
         except Exception as error:
             await handle_interaction_error(interaction, error)
 
@@ -77,22 +98,20 @@ class PollButton(
 
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
         try:
-            await voting_host(interaction.client).polls.choose(
-                interaction, self.poll_id, self.choice
-            )
+            await _actions(interaction).poll_choice(interaction, self.poll_id, self.choice)
         except Exception as error:
             await handle_interaction_error(interaction, error)
 
 
 def panel_view(panel_id: int) -> discord.ui.View:
     view = discord.ui.View(timeout=None)
-    for choice in CHOICE_ORDER:
+    for choice in Choice:
         view.add_item(PanelButton(panel_id, choice))
     return view
 
 
 def poll_view(poll_id: int, *, closed: bool = False) -> discord.ui.View:
     view = discord.ui.View(timeout=None)
-    for choice in CHOICE_ORDER:
+    for choice in Choice:
         view.add_item(PollButton(poll_id, choice, disabled=closed))
     return view

@@ -9,7 +9,7 @@ from typing import Any
 
 import discord
 
-from bot.interaction_errors import handle_interaction_error
+from bot.interactions.errors import handle_interaction_error
 
 log = logging.getLogger(__name__)
 

@@ -16,8 +16,8 @@ from discord.ext import commands
 
 from bot.app import ChastityBot
 from bot.error_messages import UserError
-from bot.interaction_errors import handle_interaction_error
-from bot.replies import defer, reply, reply_private
+from bot.interactions.errors import handle_interaction_error
+from bot.interactions.replies import defer, reply, reply_private
 
 FRUITS = ("apple", "apricot", "banana", "cherry", "grape", "lemon", "mango", "pear")
 

@@ -20,7 +20,7 @@ import discord
 from discord import app_commands
 
 from bot.error_messages import describe_error
-from bot.replies import reply_private
+from bot.interactions.replies import reply_private
 
 log = logging.getLogger(__name__)
 

@@ -1,0 +1,272 @@
+"""Member actions: a play, a vote, a poll choice, an account check, from interaction to reply.
+
+Every action that reaches Chastity Tracker or stores something for a member
+goes through :class:`MemberActions`, in one order: flood control (once, in
+:meth:`MemberActions._admit`), the decisions that need no waiting, the
+acknowledgement, the service call, then the reply. Errors are raised to the
+central handler (``bot.interactions.errors``), which shows them only to the
+member.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from typing import Any
+
+import discord
+
+from bot.accounts import AccountService
+from bot.ctapi import (
+    ChastityTrackerError,
+    Choice,
+    Forbidden,
+    InvalidRequest,
+    LinkResult,
+    Unauthorized,
+)
+from bot.embeds import Actor, result_embed
+from bot.embeds.account import account_status_embed
+from bot.embeds.format import discord_time
+from bot.embeds.voting import penalty_warning, vote_result_embed
+from bot.error_messages import UserError
+from bot.flood import FloodGate
+from bot.games import GamePlay, GameService
+from bot.interactions.errors import user_message
+from bot.interactions.replies import defer, reply, reply_private
+from bot.panels import PanelService
+from bot.polls import PollService
+from bot.secrets import Secret
+from bot.views.confirm import ConfirmDialog
+from bot.voting import VotePlan, VoteService, VoteTarget
+
+log = logging.getLogger(__name__)
+
+AfterVote = Callable[[VotePlan, LinkResult], Awaitable[None]]
+"""Runs once a vote succeeded, before the member's answer (e.g. refresh a panel)."""
+
+CONNECT_REFUSED = (
+    "Chastity Tracker refused that token, so nothing was stored. Copy the whole API token "
+    "from your Chastity Tracker profile page (it is shown only once; create a new one if "
+    "needed) and try `/account connect` again."
+)
+MALFORMED_INPUT = (
+    "That is not an API token (it contains spaces or characters a token cannot have), so "
+    "nothing was stored. Copy the token alone from your Chastity Tracker profile page and "
+    "try `/account connect` again."
+)
+UNREACHABLE = (
+    "Chastity Tracker could not be reached to check your token, so nothing was stored. "
+    "Please try again in a few minutes."
+)
+NOT_CONNECTED = (
+    "You are not connected. Use `/account connect` with an API token from your "
+    "Chastity Tracker profile page."
+)
+
+
+class MemberActions:
+    def __init__(
+        self,
+        *,
+        flood: FloodGate,
+        clock: Callable[[], datetime],
+        accounts: AccountService,
+        games: GameService,
+        votes: VoteService,
+        panels: PanelService,
+        polls: PollService,
+    ) -> None:
+        self._flood = flood
+        self._clock = clock
+        self._accounts = accounts
+        self._games = games
+        self._votes = votes
+        self._panels = panels
+        self._polls = polls
+
+    def _admit(self, interaction: discord.Interaction[Any]) -> None:
+        """Flood control, before anything reaches Chastity Tracker or storage."""
+        self._flood.check(interaction.user.id, self._clock())
+
+    # -- games -------------------------------------------------------------------------
+
+    async def play(
+        self, interaction: discord.Interaction[Any], play: GamePlay, *, private: bool
+    ) -> None:
+        """Flood check, token, defer, play (recorded), then the result embed."""
+        self._admit(interaction)
+        self._games.check(play)
+        bearer = await self._games.bearer(play.member_id)
+        # Chastity Tracker may be slow: acknowledge within Discord's window first.
+        await defer(interaction, private=private)
+        result = await self._games.play(play, bearer)
+        embed = result_embed(
+            result, actor=Actor.DOM if play.dom else Actor.OWNER, choice=play.choice
+        )
+        try:
+            await reply(interaction, embed=embed, private=private)
+        except discord.HTTPException as error:
+            # The play happened and the ledger has it (/history shows it); only the
+            # message is lost, so this is not the member's error to be told about.
+            log.warning(
+                "Could not show the %s result to member %d (kept in the ledger): %s",
+                play.game.value,
+                play.member_id,
+                error,
+            )
+
+    # -- votes -------------------------------------------------------------------------
+
+    async def link_vote(
+        self,
+        interaction: discord.Interaction[Any],
+        choice: Choice,
+        *,
+        lock_name: str | None,
+        token_text: str | None,
+        anonymous: bool,
+    ) -> None:
+        self._admit(interaction)
+        target = await self._votes.resolve(interaction.guild_id, lock_name, token_text)
+        # A logged vote is posted in the channel: it is the member's own, Chastity
+        # Tracker attributes it to them anyway, and everyone sees the lock move. An
+        # anonymous vote is answered privately: Discord shows who ran a command, so a
+        # public answer would unmask the voter.
+        await self._vote(interaction, target, choice, anonymous=anonymous, public_when_logged=True)
+
+    async def panel_click(
+        self, interaction: discord.Interaction[Any], panel_id: int, choice: Choice
+    ) -> None:
+        self._admit(interaction)
+        target = await self._panels.vote_target(panel_id)
+
+        async def show_result(plan: VotePlan, result: LinkResult) -> None:
+            await self._panels.record(panel_id, result, plan.choice)
+
+        # Panel answers are always private: the panel itself shows the result to all.
+        await self._vote(interaction, target, choice, after=show_result)
+
+    async def _vote(
+        self,
+        interaction: discord.Interaction[Any],
+        target: VoteTarget,
+        choice: Choice,
+        *,
+        anonymous: bool = False,
+        public_when_logged: bool = False,
+        after: AfterVote | None = None,
+    ) -> None:
+        plan = await self._votes.plan(
+            interaction.user.id, interaction.guild_id, target, choice, anonymous=anonymous
+        )
+        if plan.penalty_risk:
+            await self._ask_first(interaction, plan, after)
+            return
+        private = not (plan.logged and public_when_logged)
+        async with self._votes.exclusive(plan):
+            await defer(interaction, private=private)
+            result = await self._votes.cast(plan)
+        await _run_after(after, plan, result)
+        await reply(interaction, private=private, embed=_vote_embed(plan, result))
+
+    async def _ask_first(
+        self, interaction: discord.Interaction[Any], plan: VotePlan, after: AfterVote | None
+    ) -> None:
+        async def confirmed(click: discord.Interaction[Any]) -> None:
+            await self._send_confirmed(click, plan, after)
+
+        dialog = ConfirmDialog(
+            member_id=plan.voter_id, on_confirm=confirmed, confirm_label="Vote anyway (penalty)"
+        )
+        await reply(
+            interaction,
+            penalty_warning(plan.target.name or "this lock"),
+            private=True,
+            view=dialog,
+        )
+        dialog.origin = interaction
+
+    async def _send_confirmed(
+        self, click: discord.Interaction[Any], plan: VotePlan, after: AfterVote | None
+    ) -> None:
+        # The dialog turns into the answer: first acknowledge (Chastity Tracker may be
+        # slow), then show the result or the error in its place.
+        await click.response.edit_message(content="Sending your vote…", view=None)
+        try:
+            async with self._votes.exclusive(plan):
+                result = await self._votes.cast(plan)
+        except Exception as error:
+            text = user_message(error)
+            if text is None:
+                raise
+            await click.edit_original_response(content=text, view=None)
+            return
+        await _run_after(after, plan, result)
+        await click.edit_original_response(content=None, embed=_vote_embed(plan, result), view=None)
+
+    # -- polls -------------------------------------------------------------------------
+
+    async def poll_choice(
+        self, interaction: discord.Interaction[Any], poll_id: int, choice: Choice
+    ) -> None:
+        self._admit(interaction)
+        # Storing the choice is a database write, which can wait on a busy database.
+        await defer(interaction, private=True)
+        poll = await self._polls.choose(interaction.user.id, poll_id, choice)
+        await reply_private(
+            interaction,
+            f"Your choice: **{choice.label}**. You can change it until the poll ends "
+            f"{discord_time(poll.ends_at, 'R')}; then the bot casts one anonymous vote for "
+            "the winning choice.",
+        )
+
+    # -- accounts ----------------------------------------------------------------------
+
+    async def connect(self, interaction: discord.Interaction[Any], token: Secret) -> None:
+        # Checking the token calls Chastity Tracker: flood control comes first.
+        self._admit(interaction)
+        # The token check is a network call: acknowledge first (3-second window).
+        await defer(interaction, private=True)
+        try:
+            stats = await self._accounts.connect(interaction.user.id, token)
+        except (Unauthorized, Forbidden):
+            raise UserError(CONNECT_REFUSED) from None
+        except InvalidRequest:
+            raise UserError(MALFORMED_INPUT) from None
+        except ChastityTrackerError:
+            raise UserError(UNREACHABLE) from None
+        await reply_private(
+            interaction,
+            f"Connected as {discord.utils.escape_markdown(stats.nick)}. "
+            "Your token is stored encrypted; `/account disconnect` deletes it.",
+        )
+
+    async def status(self, interaction: discord.Interaction[Any]) -> None:
+        account = await self._accounts.get(interaction.user.id)
+        if account is None:
+            await reply_private(interaction, NOT_CONNECTED)
+            return
+        if not account.needs_reconnect:
+            # The lock comes from Chastity Tracker: flood control, then acknowledge.
+            self._admit(interaction)
+            await defer(interaction, private=True)
+        live = await self._accounts.live_stats(account)
+        await reply_private(interaction, embed=account_status_embed(account, live))
+
+
+async def _run_after(after: AfterVote | None, plan: VotePlan, result: LinkResult) -> None:
+    if after is None:
+        return
+    try:
+        await after(plan, result)
+    except Exception:
+        # The vote happened; the member still gets its result.
+        log.exception("Updating after a vote failed")
+
+
+def _vote_embed(plan: VotePlan, result: LinkResult) -> discord.Embed:
+    return vote_result_embed(
+        result, choice=plan.choice, lock_name=plan.target.name, logged=plan.logged
+    )
