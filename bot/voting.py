@@ -24,7 +24,6 @@ from typing import TYPE_CHECKING
 
 from bot.ctapi import BadRequest, Choice, Game, LinkResult, Unauthorized
 from bot.error_messages import AnonymousCooldown, UserError
-from bot.lock_tokens import parse_link_token
 from bot.plays import Attempt, recorded
 from bot.secrets import Secret
 from bot.storage import Lock
@@ -147,13 +146,13 @@ class VoteService:
             raise LockTokenUnreadable() from None
 
     async def resolve(
-        self, guild_id: int | None, lock_name: str | None, token_text: str | None
+        self, guild_id: int | None, lock_name: str | None, token: Secret | None
     ) -> VoteTarget:
-        """The lock named ``lock_name``, or given by ``token_text``, or the server's only one."""
-        if lock_name and token_text:
+        """The lock named ``lock_name``, or given by ``token``, or the server's only one."""
+        if lock_name and token:
             raise LockNotChosen("Give either `lock` or `token`, not both.")
-        if token_text:
-            return await self._by_token(guild_id, parse_link_token(token_text))
+        if token:
+            return await self._by_token(guild_id, token)
         if guild_id is None:
             raise LockNotChosen(
                 "Registered locks belong to a server. Here, give the lock's public `token` "

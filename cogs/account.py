@@ -8,7 +8,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.interactions.replies import reply_private
+from bot.interactions.replies import defer, reply_private
 from bot.views.connect import ConnectForm
 
 if TYPE_CHECKING:
@@ -30,6 +30,7 @@ class AccountCog(
 
     @app_commands.command(description="Delete your stored Chastity Tracker token")
     async def disconnect(self, interaction: discord.Interaction[Any]) -> None:
+        await defer(interaction, private=True)
         if await self.bot.accounts.disconnect(interaction.user.id):
             text = (
                 "Your Chastity Tracker token was deleted from this bot. To make sure it can "

@@ -9,7 +9,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.embeds.history import history_embed
-from bot.interactions.replies import reply_private
+from bot.interactions.replies import defer, reply_private
 
 if TYPE_CHECKING:
     from bot.app import ChastityBot
@@ -23,6 +23,7 @@ class History(commands.Cog):
         name="history", description="Your recent plays and votes through this bot"
     )
     async def history(self, interaction: discord.Interaction[Any]) -> None:
+        await defer(interaction, private=True)
         recent = await self.bot.history.recent(interaction.user.id)
         await reply_private(interaction, embed=history_embed(recent.entries, recent.lock_names))
 

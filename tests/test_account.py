@@ -111,15 +111,13 @@ async def test_disconnect_deletes_or_says_there_was_none(
 ) -> None:
     await connect(harness, ct_fake.add_user("wearer").token)
 
-    first = await harness.run("account disconnect")
-    second = await harness.run("account disconnect")
+    first = await (await harness.run("account disconnect")).wait_for_message()
+    second = await (await harness.run("account disconnect")).wait_for_message()
 
-    assert first.response is not None
-    assert first.response.ephemeral
-    assert "deleted" in first.response.content
+    assert first.ephemeral
+    assert "deleted" in first.text()
     assert await harness.storage.accounts.get(harness.member.id) is None
-    assert second.response is not None
-    assert "no connected" in second.response.content
+    assert "no connected" in second.text()
 
 
 async def status_embed(harness: Harness) -> dict[str, str]:
@@ -149,10 +147,9 @@ async def test_status_shows_who_since_and_the_lock(
 
 
 async def test_status_when_not_connected(harness: Harness) -> None:
-    result = await harness.run("account status")
-    assert result.response is not None
-    assert result.response.ephemeral
-    assert "not connected" in result.response.content
+    answer = await (await harness.run("account status")).wait_for_message()
+    assert answer.ephemeral
+    assert "not connected" in answer.text()
 
 
 async def test_revoked_token_marks_the_account_for_reconnect(
@@ -179,9 +176,8 @@ async def test_revoked_token_marks_the_account_for_reconnect(
 async def test_account_commands_work_in_direct_messages(
     harness: Harness, ct_fake: FakeChastityTracker
 ) -> None:
-    result = await harness.run("account status", dm=True)
-    assert result.response is not None
-    assert "not connected" in result.response.content
+    answer = await (await harness.run("account status", dm=True)).wait_for_message()
+    assert "not connected" in answer.text()
 
 
 async def test_something_that_cannot_be_a_token_is_refused_without_asking(

@@ -153,10 +153,7 @@ async def test_refused_token_marks_the_account_and_says_how_to_reconnect(
     assert account.needs_reconnect
 
     again = await harness.run("luck", {"session": world.session.id})
-    assert again.response is not None
-    assert again.response.type == CHANNEL_MESSAGE  # answered at once: nothing to wait for
-    assert again.response.ephemeral
-    assert "`/account connect`" in again.response.content
+    assert "`/account connect`" in await private_error(harness, again)
     assert len(game_posts(ct_fake)) == 1
 
 
@@ -182,15 +179,16 @@ async def test_refused_token_while_looking_up_the_session_marks_the_account(
         ("link play", {"session": 100, "choice": "add"}),
     ],
 )
-async def test_not_connected_is_told_at_once_and_nothing_is_sent(
+async def test_not_connected_is_told_privately_and_nothing_is_sent(
     harness: Harness, ct_fake: FakeChastityTracker, command: str, options: dict[str, Any]
 ) -> None:
     result = await harness.run(command, options)
 
+    # Acknowledged first (the answer needs storage), then told only the member.
     assert result.response is not None
-    assert result.response.type == CHANNEL_MESSAGE
-    assert result.response.ephemeral
-    assert "not connected a Chastity Tracker account" in result.response.content
+    assert result.response.type == DEFERRED_CHANNEL_MESSAGE
+    text = await private_error(harness, result)
+    assert "not connected a Chastity Tracker account" in text
     assert ct_fake.requests == []
     assert await harness.storage.ledger.recent(harness.member.id) == []
 

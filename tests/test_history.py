@@ -11,7 +11,7 @@ from tests.fakes.ct_api import FakeChastityTracker, Fault
 from tests.fixtures.discord import HarnessFactory
 from tests.games_support import players
 from tests.harness import FakeMember, FakeMessage, Harness
-from tests.harness.fake_discord import CHANNEL_MESSAGE
+from tests.harness.fake_discord import DEFERRED_CHANNEL_MESSAGE
 
 WHEN = datetime(2026, 2, 10, 12, 0, tzinfo=UTC)
 
@@ -43,9 +43,12 @@ def lines(message: FakeMessage) -> list[str]:
 async def history(harness: Harness, by: FakeMember | None = None) -> FakeMessage:
     result = await harness.run("history", by=by)
     assert result.response is not None
-    assert result.response.type == CHANNEL_MESSAGE
+    # Reading the ledger is database work: acknowledged (privately) first.
+    assert result.response.type == DEFERRED_CHANNEL_MESSAGE
     assert result.response.ephemeral
-    return await result.wait_for_message()
+    message = await result.wait_for_message()
+    assert message.ephemeral
+    return message
 
 
 async def test_empty_history_says_how_to_start(harness: Harness) -> None:

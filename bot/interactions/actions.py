@@ -2,10 +2,13 @@
 
 Every action that reaches Chastity Tracker or stores something for a member
 goes through :class:`MemberActions`, in one order: flood control (once, in
-:meth:`MemberActions._admit`), the decisions that need no waiting, the
-acknowledgement, the service call, then the reply. Errors are raised to the
-central handler (``bot.interactions.errors``), which shows them only to the
-member.
+:meth:`MemberActions._admit`, from memory), the checks that need no waiting,
+the acknowledgement, and only then anything that awaits the database,
+Chastity Tracker or a lock others hold. A crowd's acknowledgements so never
+queue behind the database. A refusal decided after the acknowledgement (not
+connected, unknown lock) is raised to the central handler
+(``bot.interactions.errors``), whose private reply reaches only the member
+(after a public "thinking…", it deletes that first).
 """
 
 from __future__ import annotations
@@ -35,11 +38,12 @@ from bot.flood import FloodGate
 from bot.games import GamePlay, GameService
 from bot.interactions.errors import user_message
 from bot.interactions.replies import defer, reply, reply_private
+from bot.lock_tokens import parse_link_token
 from bot.panels import PanelService
 from bot.polls import PollService
 from bot.secrets import Secret
 from bot.views.confirm import ConfirmDialog
-from bot.voting import VotePlan, VoteService, VoteTarget
+from bot.voting import LockNotChosen, VotePlan, VoteService, VoteTarget
 
 log = logging.getLogger(__name__)
 
@@ -95,12 +99,11 @@ class MemberActions:
     async def play(
         self, interaction: discord.Interaction[Any], play: GamePlay, *, private: bool
     ) -> None:
-        """Flood check, token, defer, play (recorded), then the result embed."""
+        """Flood check, defer, token, play (recorded), then the result embed."""
         self._admit(interaction)
         self._games.check(play)
-        bearer = await self._games.bearer(play.member_id)
-        # Chastity Tracker may be slow: acknowledge within Discord's window first.
         await defer(interaction, private=private)
+        bearer = await self._games.bearer(play.member_id)
         result = await self._games.play(play, bearer)
         embed = result_embed(
             result, actor=Actor.DOM if play.dom else Actor.OWNER, choice=play.choice
@@ -129,7 +132,14 @@ class MemberActions:
         anonymous: bool,
     ) -> None:
         self._admit(interaction)
-        target = await self._votes.resolve(interaction.guild_id, lock_name, token_text)
+        if lock_name and token_text:
+            raise LockNotChosen("Give either `lock` or `token`, not both.")
+        token = parse_link_token(token_text) if token_text else None
+        # Whether the vote is logged is known only after reading storage, so the
+        # acknowledgement is private: a public "thinking…" would show who voted even
+        # when the vote turns out anonymous.
+        await defer(interaction, private=True)
+        target = await self._votes.resolve(interaction.guild_id, lock_name, token)
         # A logged vote is posted in the channel: it is the member's own, Chastity
         # Tracker attributes it to them anyway, and everyone sees the lock move. An
         # anonymous vote is answered privately: Discord shows who ran a command, so a
@@ -140,12 +150,13 @@ class MemberActions:
         self, interaction: discord.Interaction[Any], panel_id: int, choice: Choice
     ) -> None:
         self._admit(interaction)
+        # Panel answers are always private: the panel itself shows the result to all.
+        await defer(interaction, private=True)
         target = await self._panels.vote_target(panel_id)
 
         async def show_result(plan: VotePlan, result: LinkResult) -> None:
             await self._panels.record(panel_id, result, plan.choice)
 
-        # Panel answers are always private: the panel itself shows the result to all.
         await self._vote(interaction, target, choice, after=show_result)
 
     async def _vote(
@@ -166,7 +177,6 @@ class MemberActions:
             return
         private = not (plan.logged and public_when_logged)
         async with self._votes.exclusive(plan):
-            await defer(interaction, private=private)
             result = await self._votes.cast(plan)
         await _run_after(after, plan, result)
         await reply(interaction, private=private, embed=_vote_embed(plan, result))
@@ -244,14 +254,13 @@ class MemberActions:
         )
 
     async def status(self, interaction: discord.Interaction[Any]) -> None:
+        # The lock comes from Chastity Tracker: flood control, then acknowledge.
+        self._admit(interaction)
+        await defer(interaction, private=True)
         account = await self._accounts.get(interaction.user.id)
         if account is None:
             await reply_private(interaction, NOT_CONNECTED)
             return
-        if not account.needs_reconnect:
-            # The lock comes from Chastity Tracker: flood control, then acknowledge.
-            self._admit(interaction)
-            await defer(interaction, private=True)
         live = await self._accounts.live_stats(account)
         await reply_private(interaction, embed=account_status_embed(account, live))
 
