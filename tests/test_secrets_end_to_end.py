@@ -79,7 +79,7 @@ async def test_an_unexpected_error_carrying_the_token_is_logged_masked(
     log_guard: LogGuard,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    log_guard.expect_error("Unexpected error in modal_submit 'account:connect'")
+    log_guard.expect_error("Unexpected error in modal_submit 'account:connect:")
     wearer = ct_fake.add_user("wearer")
 
     async def broken_connect(user_id: int, token: Secret) -> Account:
