@@ -11,6 +11,7 @@ poll buttons and ``/link vote`` use.
 
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING, Any
 
 import discord
@@ -32,6 +33,8 @@ from bot.voting import LockNotFound, VoteService
 
 if TYPE_CHECKING:
     from bot.app import ChastityBot
+
+log = logging.getLogger(__name__)
 
 LockName = app_commands.Range[str, 1, NAME_MAX_LENGTH]
 
@@ -212,11 +215,13 @@ class Locks(
             raise LockNotFound(name)
         return lock
 
-    def _masked(self, lock: Lock) -> str:
+    def _masked(self, lock: Lock) -> str | None:
+        """The token masked, or None when the vault's keys cannot decrypt it."""
         try:
             return self.bot.vault.decrypt(lock.token_ciphertext).masked()
         except VaultError:
-            return "unreadable"
+            log.error("the token of lock %d cannot be decrypted", lock.id)
+            return None
 
 
 def _guild(interaction: discord.Interaction[Any]) -> int:
