@@ -6,6 +6,9 @@ Cogs raise (or let through) typed errors; the central handler asks
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Final
+
 from bot.ctapi.errors import (
     BadRequest,
     ChastityTrackerError,
@@ -18,6 +21,7 @@ from bot.ctapi.errors import (
     OutcomeUnknown,
     RateLimited,
     Redirected,
+    Refusal,
     ServerError,
     Unauthorized,
 )
@@ -37,22 +41,36 @@ class NotConnected(UserError):
 
 
 class AnonymousCooldown(UserError):
-    """Chastity Tracker refused an anonymous vote for cooldown.
+    """Chastity Tracker refused an anonymous vote for cooldown, or for a reason it did not name.
 
     Every anonymous vote sent by the bot comes from the bot's one address, and
     the API counts anonymous votes per address: one member's anonymous vote
-    uses up the window for everyone voting anonymously through the bot.
+    uses up the window for everyone voting anonymously through the bot. The API's
+    answer does not always say that this was the reason (``certain``); then the
+    explanation is given as a possibility, never as a fact.
     """
 
-    def __init__(self, api_message: str | None) -> None:
-        said = f"Chastity Tracker says: {api_message.rstrip('.')}. " if api_message else ""
+    def __init__(self, api_message: str | None, *, certain: bool = True) -> None:
+        said = f"Chastity Tracker says: {_said(api_message)}. " if api_message else ""
+        if certain:
+            why = (
+                "Anonymous votes reach Chastity Tracker from this bot's one address, and "
+                "Chastity Tracker counts anonymous votes per address: all anonymous votes "
+                "through the bot share **one vote per lock and cooldown window**, and it has "
+                "been used. Two ways to vote anyway: "
+            )
+        else:
+            why = (
+                "If that means a vote was already cast: anonymous votes reach Chastity "
+                "Tracker from this bot's one address, and Chastity Tracker counts anonymous "
+                "votes per address, so all anonymous votes through the bot share **one vote "
+                "per lock and cooldown window**, which another member may have used. Two ways "
+                "to vote anyway: "
+            )
         super().__init__(
-            f"{said}Anonymous votes reach Chastity Tracker from this bot's one address, and "
-            "Chastity Tracker counts anonymous votes per address: all anonymous votes through "
-            "the bot share **one vote per lock and cooldown window**, and it has been used. "
-            "Two ways to vote anyway: connect your own account with `/account connect` "
-            "(your vote then counts as yours), or join a community poll on this lock, where "
-            "the bot casts one vote for the members' winning choice."
+            f"{said}{why}connect your own account with `/account connect` (your vote then "
+            "counts as yours), or join a community poll on this lock, where the bot casts "
+            "one vote for the members' winning choice."
         )
 
 
@@ -91,15 +109,7 @@ def describe_api_error(error: ChastityTrackerError) -> str:
             )
             return f"Chastity Tracker is busy right now. Nothing was played; try again {wait}."
         case BadRequest():
-            # The API's message usually ends with its own full stop. It is cut to a
-            # length that always fits in a Discord message.
-            text = _shorten(error.message or "it refused the request").rstrip(".")
-            hint = (
-                " You can play or vote again once the wait is over."
-                if error.is_cooldown
-                else " Check the options you gave and try again."
-            )
-            return f"Chastity Tracker says: {text}.{hint}"
+            return f"Chastity Tracker says: {_said(error.message)}.{_REFUSAL_HINTS[error.refusal]}"
         case Unauthorized():
             return (
                 "Chastity Tracker refused your API token: it was revoked or regenerated. "
@@ -148,6 +158,23 @@ _SUMMARIES: dict[str, str] = {
 def summarize_error(kind: str) -> str:
     """A few words for the error class named ``kind``, as the ledger records it."""
     return _SUMMARIES.get(kind, "it failed")
+
+
+# What follows the API's message on a 400. Only a refusal that says it is a
+# cooldown is called one, and no end of the wait is promised: a LINK vote may
+# be allowed once ever.
+_REFUSAL_HINTS: Final[Mapping[Refusal, str]] = {
+    "cooldown": " Chastity Tracker limits how often a game can be played and how often "
+    "each voter can vote on a lock.",
+    "invalid": " Check the options you gave and try again.",
+    "unclear": " If that is a waiting time between plays or votes, try again once it is "
+    "over; otherwise check the options you gave.",
+}
+
+
+def _said(message: str | None) -> str:
+    """The API's own message, without its full stop, cut to fit in a Discord message."""
+    return _shorten(message or "it refused the request").rstrip(".")
 
 
 def _shorten(text: str, limit: int = API_MESSAGE_LIMIT) -> str:

@@ -115,8 +115,10 @@ class LockRegistry:
     async def names_like(self, guild_id: int, current: str) -> list[str]:
         return await self._storage.locks.names_like(guild_id, current)
 
-    def _masked(self, lock: Lock) -> str:
+    def _masked(self, lock: Lock) -> str | None:
+        """The token masked, or None when the vault's keys cannot decrypt it."""
         try:
             return self._vault.decrypt(lock.token_ciphertext).masked()
         except VaultError:
-            return "unreadable"
+            log.error("the token of lock %d cannot be decrypted", lock.id)
+            return None

@@ -234,8 +234,8 @@ class VoteService:
                 await self._accounts.token_refused(plan.voter_id)
             raise
         except BadRequest as error:
-            if not plan.logged and error.is_cooldown:
-                raise AnonymousCooldown(error.message) from None
+            if not plan.logged and error.may_be_cooldown:
+                raise AnonymousCooldown(error.message, certain=error.is_cooldown) from None
             raise
 
     async def cast_anonymous(

@@ -34,8 +34,8 @@ from bot.secrets import Secret
     [
         (
             BadRequest(400, "COOLDOWN", "You can vote again in 24 hours."),
-            "Chastity Tracker says: You can vote again in 24 hours. You can play or vote "
-            "again once the wait is over.",
+            "Chastity Tracker says: You can vote again in 24 hours. Chastity Tracker limits "
+            "how often a game can be played and how often each voter can vote on a lock.",
         ),
         (
             BadRequest(400, "VALIDATION", "Missing field: session"),

@@ -17,6 +17,7 @@ import pytest
 
 from tests.fakes.ct_api import (
     GAMES_PATH,
+    CooldownWording,
     DiceConfig,
     FakeChastityTracker,
     FakeSession,
@@ -795,6 +796,28 @@ async def test_luck_cooldown_is_shared_by_owner_and_dom(world: World) -> None:
     assert error["code"] == "COOLDOWN"
     world.ct.advance(timedelta(days=1))
     data_of(await world.play({**body, "dom": 1}, world.dom.token))
+
+
+async def test_cooldown_wording_can_be_chosen_and_still_refuses_the_same_way(
+    world: World,
+) -> None:
+    # The contract names no code or text for a cooldown: tests can pick others.
+    world.ct.cooldown_wording = CooldownWording(
+        code="VALIDATION_ERROR", message="{game}: wait {wait} before the next one."
+    )
+    session = world.ct.add_session(world.owner, dice=DiceConfig(waitint=2, waitunit="minute"))
+    body = {"game": "dice", "dom": 0, "session": session.id}
+    data_of(await world.play(body, world.owner.token))
+    played = len(world.ct.histories(session.id))
+    world.ct.advance(timedelta(seconds=60))
+    error = error_of(await world.play(body, world.owner.token), 400)
+    assert error == {"code": "VALIDATION_ERROR", "message": "DICE: wait 1 min before the next one."}
+    assert len(world.ct.histories(session.id)) == played
+    world.ct.cooldown_wording = CooldownWording(code="E_VOTE", message="Vote limit reached.")
+    data_of(await world.play(world.vote("add")))
+    vote = error_of(await world.play(world.vote("add")), 400)
+    assert vote == {"code": "E_VOTE", "message": "Vote limit reached."}
+    assert len(world.ct.votes) == 1
 
 
 async def test_waitint_0_means_no_play_cooldown(world: World) -> None:

@@ -171,6 +171,14 @@ async def test_status_answers_that_code_in_the_error_envelope(play: Play, code: 
     assert play.plays_applied() == 0
 
 
+async def test_status_can_carry_its_own_code_and_message(play: Play) -> None:
+    play.ct.inject(Fault.status(400, error_code="BAD_REQUEST", message="Try again later."))
+    response = await play.send()
+    assert response.status_code == 400
+    assert response.json()["error"] == {"code": "BAD_REQUEST", "message": "Try again later."}
+    assert play.plays_applied() == 0
+
+
 # --- scheduling of faults ----------------------------------------------------------
 
 

@@ -135,7 +135,7 @@ async def test_cooldown_shows_the_apis_message(
     text = await private_error(harness, await harness.run("dice", {"session": session.id}))
 
     assert "Chastity Tracker says: DICE was played recently: you can play again in" in text
-    assert "once the wait is over" in text
+    assert "limits how often a game can be played" in text
     assert len(game_posts(ct_fake)) == 2
 
 

@@ -2,16 +2,24 @@ import asyncio
 import sqlite3
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
+from typing import Any
 
 import pytest
-from sqlalchemy import Connection, inspect, select, text
+from sqlalchemy import CheckConstraint, Connection, inspect, select, text
 from sqlalchemy.exc import StatementError
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.storage import Storage, StorageError
 from bot.storage.database import create_database
-from bot.storage.migrations import Migration, apply_migrations, discover, schema_version
+from bot.storage.migrations import (
+    _PG_ADVISORY_LOCK_KEY,
+    Migration,
+    apply_migrations,
+    discover,
+    schema_version,
+)
 from bot.storage.schema import metadata
-from tests.fixtures.storage import DatabaseTarget
+from tests.fixtures.storage import DatabaseTarget, DatabaseTargets
 
 
 async def versions(target: DatabaseTarget) -> list[int]:
@@ -61,15 +69,160 @@ async def test_processes_starting_together_migrate_once(database_target: Databas
     assert await versions(database_target) == [m.version for m in discover()]
 
 
-async def test_schema_module_matches_the_migrated_database(
-    database_target: DatabaseTarget,
-) -> None:
-    storage = await database_target.open()
-    await storage.close()
+def reflect_schema(conn: Connection) -> dict[str, dict[str, Any]]:
+    """Every table's reflected structure, in a form two databases can be compared by.
 
-    expected = {table.name: {c.name for c in table.columns} for table in metadata.tables.values()}
-    expected["schema_version"] = {c.name for c in schema_version.columns}
-    assert await table_columns(database_target) == expected
+    Both databases compared are always of the same backend, so no per-backend
+    spelling has to be reconciled. The only normalisations:
+    - a column type is kept as its DDL text for this dialect (type objects do not
+      compare by value; "VARCHAR(32)" vs "VARCHAR(64)" still differ);
+    - columns are keyed by name, not position: the code always names columns,
+      and a column a later migration adds lands last whatever its place here;
+    - lists the backend returns in no promised order (unique constraints,
+      foreign keys, check constraints, indexes) are sorted by name.
+    - SQLite: the inspector does not report AUTOINCREMENT (which keeps ids from
+      being reused), so it is read from the table's CREATE statement.
+    """
+    inspector = inspect(conn)
+
+    def by_name(items: list[Any]) -> list[Any]:
+        return sorted(items, key=lambda item: (str(item.get("name")), repr(item)))
+
+    def table(name: str) -> dict[str, Any]:
+        columns = {
+            column["name"]: {**column, "type": column["type"].compile(dialect=conn.dialect)}
+            for column in inspector.get_columns(name)
+        }
+        reflected: dict[str, Any] = {
+            "columns": columns,
+            "primary key": inspector.get_pk_constraint(name),
+            "unique constraints": by_name(inspector.get_unique_constraints(name)),
+            "foreign keys": by_name(inspector.get_foreign_keys(name)),
+            "check constraints": by_name(inspector.get_check_constraints(name)),
+            "indexes": by_name(inspector.get_indexes(name)),
+            "options": inspector.get_table_options(name),
+        }
+        if conn.dialect.name == "sqlite":
+            create_sql = conn.scalar(
+                text("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = :name"),
+                {"name": name},
+            )
+            reflected["autoincrement"] = "AUTOINCREMENT" in str(create_sql).upper()
+        return reflected
+
+    return {name: table(name) for name in inspector.get_table_names()}
+
+
+async def reflect(target: DatabaseTarget) -> dict[str, dict[str, Any]]:
+    database = create_database(target.url, search_path=target.search_path)
+    try:
+        async with database.read() as conn:
+            return await conn.run_sync(reflect_schema)
+    finally:
+        await database.dispose()
+
+
+def schema_differences(
+    migrated: dict[str, dict[str, Any]], declared: dict[str, dict[str, Any]]
+) -> list[str]:
+    differences = [
+        f"table {name}: only in {'the migrated database' if name in migrated else 'schema.py'}"
+        for name in sorted(migrated.keys() ^ declared.keys())
+    ]
+    for name in sorted(migrated.keys() & declared.keys()):
+        for aspect, value in migrated[name].items():
+            if aspect == "columns":
+                for column in sorted(value.keys() | declared[name]["columns"].keys()):
+                    got, want = value.get(column), declared[name]["columns"].get(column)
+                    if got != want:
+                        differences.append(f"{name}.{column}: migrated {got} != schema.py {want}")
+            elif value != declared[name][aspect]:
+                differences.append(
+                    f"{name} {aspect}: migrated {value} != schema.py {declared[name][aspect]}"
+                )
+    return differences
+
+
+async def test_schema_module_matches_the_migrated_database(
+    database_targets: DatabaseTargets,
+) -> None:
+    migrated_target = await database_targets.new()
+    storage = await migrated_target.open()
+    await storage.close()
+    declared_target = await database_targets.new()
+    database = create_database(declared_target.url, search_path=declared_target.search_path)
+    try:
+        async with database.write() as conn:
+            await conn.run_sync(metadata.create_all)
+    finally:
+        await database.dispose()
+
+    migrated = await reflect(migrated_target)
+    declared = await reflect(declared_target)
+
+    assert migrated.pop("schema_version")["columns"].keys() == {
+        c.name for c in schema_version.columns
+    }
+    differences = schema_differences(migrated, declared)
+    assert differences == [], "\n".join(differences)
+    # The reflection really sees what is compared (an aspect missing on both
+    # sides would otherwise compare equal).
+    assert {index["name"] for table in declared.values() for index in table["indexes"]} == {
+        index.name for table in metadata.tables.values() for index in table.indexes
+    }
+    assert {
+        check["name"] for table in declared.values() for check in table["check constraints"]
+    } == {
+        constraint.name
+        for table in metadata.tables.values()
+        for constraint in table.constraints
+        if isinstance(constraint, CheckConstraint)
+    }
+    assert {
+        (name, fk["referred_table"], fk["options"].get("ondelete"))
+        for name, table in declared.items()
+        for fk in table["foreign keys"]
+    } == {
+        ("panels", "locks", "CASCADE"),
+        ("polls", "locks", "SET NULL"),
+        ("poll_choices", "polls", "CASCADE"),
+    }
+
+
+async def test_postgres_migrations_wait_for_the_advisory_lock(
+    postgres_schema: tuple[str, str],
+) -> None:
+    url, schema = postgres_schema
+    target = DatabaseTarget(url, schema)
+    holder = create_database(url, search_path=schema)
+    try:
+        async with holder.write() as conn:
+            await conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_PG_ADVISORY_LOCK_KEY})")
+            opening = asyncio.create_task(target.open())
+            await wait_for_an_advisory_lock_waiter(conn)
+            assert not opening.done()
+            assert await table_columns(target) == {}
+        storage = await opening
+        await storage.close()
+    finally:
+        await holder.dispose()
+
+    assert await versions(target) == [m.version for m in discover()]
+
+
+async def wait_for_an_advisory_lock_waiter(conn: AsyncConnection) -> None:
+    """Until another session of this database waits for an advisory lock (10 s at most)."""
+    for _ in range(200):
+        waiting = await conn.scalar(
+            text(
+                "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"
+                " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+            )
+        )
+        if waiting:
+            return
+        await asyncio.sleep(0.05)
+    pytest.fail("opening the storage never waited for the migration advisory lock")
 
 
 async def test_a_failing_migration_leaves_the_database_untouched(

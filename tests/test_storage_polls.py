@@ -3,9 +3,11 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy import update
 
 from bot.storage import Lock, Poll, Storage
 from bot.storage.polls import Choice, Closing
+from bot.storage.schema import polls
 
 NOW = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
 GUILD = 900_000_000_000_000_001
@@ -136,6 +138,28 @@ async def test_poll_without_votes_closes_with_nothing_to_cast(storage: Storage, 
     assert closed is not None
     assert closed.winning_choice is None
     assert closed.outcome == "no_votes"
+
+
+async def test_a_choice_waits_for_a_close_in_flight_and_is_then_refused(
+    storage: Storage, lock: Lock
+) -> None:
+    """The poll row lock (FOR SHARE on PostgreSQL, the write lock on SQLite) at work.
+
+    Without it, PostgreSQL would let the choice read the last committed status
+    ("open") and record a choice the closing tally never counts.
+    """
+    poll = await new_poll(storage, lock)
+
+    async with storage._database.write() as conn:
+        await conn.execute(
+            update(polls).where(polls.c.id == poll.id).values(status="closing", closing_at=NOW)
+        )
+        choosing = asyncio.create_task(storage.polls.set_choice(poll.id, MEMBER, "add"))
+        await asyncio.sleep(0.5)
+        assert not choosing.done()
+
+    assert await choosing is False
+    assert await storage.polls.tally(poll.id) == {"add": 0, "sub": 0, "rand": 0}
 
 
 async def test_begin_close_succeeds_once_under_concurrency(storage: Storage, lock: Lock) -> None:

@@ -6,7 +6,38 @@ scrubbed of any known secret before it is kept.
 
 from __future__ import annotations
 
+import re
+from typing import Final, Literal
+
 from bot.secrets import scrub
+
+Refusal = Literal["cooldown", "invalid", "unclear"]
+
+# The contract documents no error codes and no wording: a cooldown is one of the
+# things a 400 may mean ("Validation error (missing fields, cooldown, etc.)"). So
+# a code like VALIDATION_ERROR says nothing either way, and the cause is read from
+# phrases that name it. Loose words are not enough: "try again later" or "please
+# wait" fit a malformed request as well as a cooldown.
+_COOLDOWN_CODE: Final = re.compile(
+    r"COOL_?DOWN|ALREADY_?(?:VOTED|PLAYED)|TOO_?(?:SOON|EARLY|OFTEN)|(?:^|_)WAIT(?:$|_)"
+)
+_COOLDOWN_TEXT: Final = re.compile(
+    r"\bcool[\s-]?down"
+    r"|\balready\s+(?:voted|played|cast)"
+    r"|\b(?:vote|play|roll|use)\w*\s+(?:it\s+)?again\s+(?:in|after|at|on|from|tomorrow)\b"
+    r"|\bwait(?:ing)?\s+(?:\d|for\s+\d|until\b|before\b|an?\s+(?:hour|minute|day)\b)"
+    r"|\btoo\s+(?:soon|early|often)\b"
+    r"|\b(?:vote|play)\w*\s+(?:only\s+)?once\b|\bonly\s+once\b|\bonce\s+(?:ever|per|every)\b",
+    re.IGNORECASE,
+)
+_INVALID_CODE: Final = re.compile(
+    r"INVALID|MISSING|REQUIRED|MALFORMED|JSON|CONTENT_?TYPE|DISABLED|INACTIVE|NOT_?ACTIVE"
+)
+_INVALID_TEXT: Final = re.compile(
+    r"\b(?:invalid|missing|required|malformed|not\s+valid|must\s+be|not\s+enabled|disabled"
+    r"|not\s+active|inactive|no\s+scheduled\s+end|json|content-type|unknown\s+(?:field|game|type))\b",
+    re.IGNORECASE,
+)
 
 
 class ChastityTrackerError(Exception):
@@ -33,9 +64,26 @@ class BadRequest(APIError):
     """400: validation error or cooldown; `message` is the API's own text."""
 
     @property
+    def refusal(self) -> Refusal:
+        """Why, as far as the answer tells: ``cooldown`` or ``invalid`` only when its
+        code or message names that cause and nothing names the other; else ``unclear``."""
+        code = (self.code or "").upper()
+        text = self.message or ""
+        cooldown = bool(_COOLDOWN_CODE.search(code) or _COOLDOWN_TEXT.search(text))
+        invalid = bool(_INVALID_CODE.search(code) or _INVALID_TEXT.search(text))
+        if cooldown == invalid:
+            return "unclear"
+        return "cooldown" if cooldown else "invalid"
+
+    @property
     def is_cooldown(self) -> bool:
-        text = f"{self.code or ''} {self.message or ''}".lower()
-        return any(word in text for word in ("cooldown", "wait", "already voted", "again"))
+        """The refusal is known to be a cooldown (a wait, or a vote already cast)."""
+        return self.refusal == "cooldown"
+
+    @property
+    def may_be_cooldown(self) -> bool:
+        """The refusal is a cooldown, or the answer does not say what it is."""
+        return self.refusal != "invalid"
 
 
 class Unauthorized(APIError):

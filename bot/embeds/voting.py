@@ -54,10 +54,17 @@ def penalty_warning(lock_name: str) -> str:
 # -- the lock list ---------------------------------------------------------------------
 
 
+# A lock whose stored token the bot's keys cannot decrypt (the key changed or was lost).
+UNREADABLE_LOCK_NOTE = (
+    "**cannot be read** with the bot's current encryption key: votes on this lock fail "
+    "until it is registered again (`/locks remove`, then `/locks add`)"
+)
+
+
 @dataclass(frozen=True, slots=True)
 class LockLine:
     name: str
-    masked_token: str
+    masked_token: str | None  # None: the stored token cannot be decrypted
     wearer_id: int | None
     allow_anonymous: bool
 
@@ -70,9 +77,10 @@ def lock_list_embed(guild_name: str, lines: Sequence[LockLine]) -> discord.Embed
     for line in lines[:25]:
         wearer = f"<@{line.wearer_id}>" if line.wearer_id is not None else "not set"
         anonymous = "allowed" if line.allow_anonymous else "not allowed"
+        token = f"`{line.masked_token}`" if line.masked_token is not None else UNREADABLE_LOCK_NOTE
         embed.add_field(
             name=line.name,
-            value=f"Token `{line.masked_token}`\nWearer: {wearer}\nAnonymous votes: {anonymous}",
+            value=f"Token {token}\nWearer: {wearer}\nAnonymous votes: {anonymous}",
             inline=False,
         )
     if len(lines) > 25:

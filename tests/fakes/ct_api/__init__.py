@@ -16,6 +16,7 @@ histories) and ``faults.py`` (fault injection).
 """
 
 from tests.fakes.ct_api.faults import Fault
+from tests.fakes.ct_api.games import CooldownWording
 from tests.fakes.ct_api.models import (
     DiceConfig,
     FakeSession,
@@ -40,6 +41,7 @@ __all__ = [
     "HISTORIES_PATH",
     "SESSIONS_PATH",
     "STATS_PATH",
+    "CooldownWording",
     "DiceConfig",
     "FakeChastityTracker",
     "FakeSession",

@@ -81,6 +81,8 @@ class Fault:
     retry_after: int = 0
     status_code: int = 500
     after_apply: bool = False
+    error_code: str | None = None
+    error_message: str | None = None
 
     @classmethod
     def delay(cls, seconds: float, *, after_apply: bool = False) -> Fault:
@@ -135,9 +137,23 @@ class Fault:
         return cls("redirect_to_https")
 
     @classmethod
-    def status(cls, code: int, *, after_apply: bool = False) -> Fault:
-        """Answer ``code`` with an error envelope."""
-        return cls("status", status_code=code, after_apply=after_apply)
+    def status(
+        cls,
+        code: int,
+        *,
+        error_code: str | None = None,
+        message: str | None = None,
+        after_apply: bool = False,
+    ) -> Fault:
+        """Answer ``code`` with an error envelope: ``error_code`` and ``message`` when
+        given, else ``HTTP_<code>`` and the status phrase."""
+        return cls(
+            "status",
+            status_code=code,
+            after_apply=after_apply,
+            error_code=error_code,
+            error_message=message,
+        )
 
     @classmethod
     def named(cls, name: str) -> Fault:
@@ -216,8 +232,9 @@ async def answer_with_fault(
             status=429,
             headers={"Retry-After": str(fault.retry_after)},
         )
-    phrase = _phrase(fault.status_code)
-    return json_response(error_body(f"HTTP_{fault.status_code}", phrase), status=fault.status_code)
+    code = fault.error_code or f"HTTP_{fault.status_code}"
+    message = fault.error_message or _phrase(fault.status_code)
+    return json_response(error_body(code, message), status=fault.status_code)
 
 
 def _reshaped(kind: FaultKind, normal: web.StreamResponse) -> web.StreamResponse:

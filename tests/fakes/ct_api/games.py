@@ -19,7 +19,8 @@ Checks run in this order, and the first failure answers:
    active dom link to the owner (403);
 7. the session is active, the game is enabled, the session has a scheduled
    end (400);
-8. cooldowns (400 COOLDOWN): DICE/LUCK ``waitint``/``waitunit`` since the
+8. cooldowns (400, code COOLDOWN unless ``cooldown_wording`` says otherwise:
+   the contract names no code): DICE/LUCK ``waitint``/``waitunit`` since the
    session's last play of that game; LINK dom=0 votes per voter (``waitint`` 0:
    once ever, 1: again after 24 h). Logged voters are keyed by (token, session,
    user) whatever their address; anonymous ones by (token, session, ip).
@@ -84,6 +85,23 @@ SESSION_INACTIVE = "SESSION_INACTIVE"
 GAME_DISABLED = "GAME_DISABLED"
 NO_SCHEDULED_END = "NO_SCHEDULED_END"
 COOLDOWN = "COOLDOWN"
+
+
+@dataclass(frozen=True)
+class CooldownWording:
+    """How a cooldown refusal is worded. The contract documents only "400 Bad Request -
+    Validation error (missing fields, cooldown, etc.)": the real code and text are unknown.
+
+    ``message`` replaces every default text; ``{game}`` (DICE, LUCK, LINK) and ``{wait}``
+    (the time left, "23 h 59 min"; "" for a vote allowed once ever) are filled in.
+    """
+
+    code: str = COOLDOWN
+    message: str | None = None
+
+    def refusal(self, default: str, *, game: Game, wait: str = "") -> ApiError:
+        text = default if self.message is None else self.message
+        return ApiError(400, self.code, text.format(game=game.upper(), wait=wait))
 
 
 def require_json_content_type(content_type: str | None) -> None:
@@ -210,6 +228,7 @@ class GamesEndpoint:
         self._state = state
         self._rng = rng
         self._clock = clock
+        self.cooldown_wording = CooldownWording()
 
     def play(self, body: dict[str, Any], authorization: str | None, ip: str) -> dict[str, Any]:
         game, dom = read_mode(body)
@@ -292,8 +311,8 @@ class GamesEndpoint:
         ready = lastuse + timedelta(seconds=cooldown)
         if now < ready:
             wait = describe_wait((ready - now).total_seconds())
-            raise ApiError(
-                400, COOLDOWN, f"{game.upper()} was played recently: you can play again in {wait}."
+            raise self.cooldown_wording.refusal(
+                "{game} was played recently: you can play again in {wait}.", game=game, wait=wait
             )
 
     def _check_vote_cooldown(
@@ -303,11 +322,13 @@ class GamesEndpoint:
         if previous is None:
             return
         if link.waitint == 0:
-            raise ApiError(400, COOLDOWN, "You have already voted on this lock.")
+            raise self.cooldown_wording.refusal("You have already voted on this lock.", game="link")
         ready = previous.happened + timedelta(seconds=VOTE_WINDOW_SECONDS)
         if now < ready:
             wait = describe_wait((ready - now).total_seconds())
-            raise ApiError(400, COOLDOWN, f"You have already voted: you can vote again in {wait}.")
+            raise self.cooldown_wording.refusal(
+                "You have already voted: you can vote again in {wait}.", game="link", wait=wait
+            )
 
     def _last_vote(
         self, token: str, session_id: int, user: FakeUser | None, ip: str

@@ -24,6 +24,7 @@ from tests.fakes.ct_api.clock import FakeClock
 from tests.fakes.ct_api.envelope import ApiError, error_body, error_response, json_response, ok
 from tests.fakes.ct_api.faults import Fault, FaultQueue, Handler, answer_with_fault
 from tests.fakes.ct_api.games import (
+    CooldownWording,
     GamesEndpoint,
     parse_json_object,
     require_json_content_type,
@@ -244,6 +245,15 @@ class FakeChastityTracker:
 
     def requests_to(self, path: str) -> list[RecordedRequest]:
         return [request for request in self.requests if request.path == path]
+
+    @property
+    def cooldown_wording(self) -> CooldownWording:
+        """The code and text of a cooldown refusal (default: 400 ``COOLDOWN``)."""
+        return self._games.cooldown_wording
+
+    @cooldown_wording.setter
+    def cooldown_wording(self, wording: CooldownWording) -> None:
+        self._games.cooldown_wording = wording
 
     # --- faults -----------------------------------------------------------------
 
