@@ -25,6 +25,7 @@ from tests.fakes.ct_api.models import (
     LinkConfig,
     LuckConfig,
     RecordedRequest,
+    RecordedResponse,
     Vote,
 )
 from tests.fakes.ct_api.server import (
@@ -50,5 +51,6 @@ __all__ = [
     "LinkConfig",
     "LuckConfig",
     "RecordedRequest",
+    "RecordedResponse",
     "Vote",
 ]
