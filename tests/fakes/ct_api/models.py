@@ -296,9 +296,7 @@ class RecordedRequest:
     text: str
     remote: str
     time: datetime
-    _answer: _AnswerSlot = field(
-        default_factory=_AnswerSlot, init=False, repr=False, compare=False
-    )
+    _answer: _AnswerSlot = field(default_factory=_AnswerSlot, init=False, repr=False, compare=False)
 
     @property
     def response(self) -> RecordedResponse | None:
