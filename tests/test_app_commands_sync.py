@@ -6,6 +6,7 @@ import json
 import os
 from pathlib import Path
 
+import pytest
 from discord import app_commands
 
 from bot.app import ChastityBot
@@ -24,10 +25,17 @@ def render(schema: list[dict[str, object]]) -> str:
 
 async def test_synced_command_schema_matches_the_snapshot(harness: Harness) -> None:
     """The public command interface. After a deliberate change, regenerate with
-    UPDATE_SNAPSHOTS=1 .venv/bin/pytest tests/test_app_commands_sync.py and review the diff."""
+    UPDATE_SNAPSHOTS=1 .venv/bin/pytest tests/test_app_commands_sync.py (that run writes
+    the file and fails on purpose), review the diff, then run again without the variable."""
     synced = render(harness.fake.command_schema())
     if os.environ.get(UPDATE_VARIABLE):
+        # An update run only writes: comparing what it just wrote could never fail.
+        changed = not SNAPSHOT.exists() or SNAPSHOT.read_text() != synced
         SNAPSHOT.write_text(synced)
+        pytest.fail(
+            f"snapshot {'updated' if changed else 'rewritten, unchanged'} ({SNAPSHOT}): "
+            f"review the diff, then re-run without {UPDATE_VARIABLE}"
+        )
     assert SNAPSHOT.exists(), f"no snapshot yet: run with {UPDATE_VARIABLE}=1"
     assert synced == SNAPSHOT.read_text(), (
         f"the synced commands changed; if that is intended, run with {UPDATE_VARIABLE}=1"

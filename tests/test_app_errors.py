@@ -7,7 +7,7 @@ import pytest
 from discord import app_commands
 
 from bot.ctapi.errors import Unauthorized
-from bot.interactions.errors import SOMETHING_WENT_WRONG, user_message
+from bot.interactions.errors import user_message
 from tests.fixtures.discord import HarnessFactory
 from tests.harness import Harness, LogGuard
 from tests.harness.fake_discord import DEFERRED_CHANNEL_MESSAGE
@@ -76,7 +76,10 @@ async def test_unexpected_error_says_something_went_wrong_and_logs_once(
     result = await probed.run("probe boom")
 
     answer = await result.wait_for_message()
-    assert answer.content == SOMETHING_WENT_WRONG
+    assert answer.content == (
+        "Something went wrong on our side. If you were playing or voting, check `/history` "
+        "(or your session's history on Chastity Tracker) before trying again."
+    )
     assert answer.ephemeral
     errors = log_guard.errors
     assert len(errors) == 1

@@ -1,13 +1,17 @@
 from datetime import UTC, datetime
 
+import discord
 import pytest
 
 from bot.ctapi.models import Choice, DiceResult, LinkResult, LuckResult
 from bot.embeds import Actor, format_duration, result_embed
-from bot.embeds.results import COLOUR_ADDED, COLOUR_PENALTY, COLOUR_REMOVED
 from tests.contract_examples import DICE_EXAMPLE, LINK_EXAMPLE, LUCK_EXAMPLE
 
 END = datetime(2026, 2, 10, tzinfo=UTC)
+# Added and removed time look clearly different (bot.md); a penalty stands out from both.
+ORANGE = discord.Colour(0xE67E22)
+GREEN = discord.Colour(0x2ECC71)
+DARK_RED = discord.Colour(0x992D22)
 
 
 def fields(embed) -> dict[str, str]:  # type: ignore[no-untyped-def]
@@ -36,7 +40,7 @@ def test_dice_embed_shows_dice_ops_and_calc() -> None:
     shown = fields(embed)
     assert "DICE" in embed.title
     assert "owner" in embed.title
-    assert embed.colour == COLOUR_REMOVED
+    assert embed.colour == GREEN
     assert shown["Result"] == "Time removed"
     assert shown["Amount"] == "2 h"
     assert shown["Multiplier"] == "×1.11"
@@ -63,7 +67,7 @@ def test_luck_by_dom_adds_time_in_the_added_colour() -> None:
     result = LuckResult.parse({**LUCK_EXAMPLE, "session": 5})
     embed = result_embed(result, actor=Actor.DOM)
     assert "dom" in embed.title
-    assert embed.colour == COLOUR_ADDED
+    assert embed.colour == ORANGE
     assert fields(embed)["Amount"] == "1 d"
 
 
@@ -94,7 +98,7 @@ def test_the_title_names_the_game_and_who_acted(actor: Actor, who: str) -> None:
 def test_penalty_is_unmistakable() -> None:
     embed = result_embed(link(1), actor=Actor.VOTER, choice=Choice.SUB)
     assert embed.title.startswith("Penalty")
-    assert embed.colour == COLOUR_PENALTY
+    assert embed.colour == DARK_RED
     assert "maximum multiplier" in (embed.description or "")
     assert fields(embed)["Vote"] == "Remove time (the penalty made it Add time)"
     assert fields(embed)["Result"] == "Time added"

@@ -922,3 +922,30 @@ async def test_single_die_is_always_added(world: World) -> None:
         data = data_of(await world.play(body, world.owner.token))
         assert data["dicesops"] == [""]
         assert data["sum"] == data["dices"][0] > 0
+
+
+# --- The request log -------------------------------------------------------------
+
+
+async def test_the_request_log_keeps_what_was_answered(world: World) -> None:
+    played = await world.play(world.own("dice"), world.owner.token)
+    refused = await world.play(world.own("dice"), "not-a-token")
+
+    first, second = world.ct.requests_to(GAMES_PATH)
+    assert first.response is not None
+    assert first.response.status == 200
+    assert first.response.json == played.json()
+    assert first.response.data == data_of(played)
+    assert second.response is not None
+    assert second.response.status == 401
+    assert second.response.json == refused.json()
+
+
+async def test_a_dropped_connection_records_no_answer(world: World) -> None:
+    world.ct.inject(Fault.drop_connection())
+
+    with pytest.raises(httpx.TransportError):
+        await world.play(world.own("dice"), world.owner.token)
+
+    [request] = world.ct.requests_to(GAMES_PATH)
+    assert request.response is None

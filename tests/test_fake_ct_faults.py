@@ -210,7 +210,7 @@ async def test_numbers_as_text_turns_every_number_in_data_into_a_string(play: Pl
     data = payload["data"]
     assert data["session"] == str(dice.id)
     assert data["dom"] == "0"
-    assert all(isinstance(face, str) and face.isdigit() for face in data["dices"])
+    assert [isinstance(face, str) and face.isdigit() for face in data["dices"]] == [True, True]
     assert isinstance(data["multiplier"], str)
     assert float(data["multiplier"]) >= 1.0
     assert int(data["seconds"]) > 0

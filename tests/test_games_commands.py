@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -83,6 +84,9 @@ async def test_dice_and_luck_send_the_exact_body_with_the_players_token(
     assert token not in everything_sent_to_discord(harness)
 
 
+DIE_FACES = {1: "⚀", 2: "⚁", 3: "⚂", 4: "⚃", 5: "⚄", 6: "⚅"}
+
+
 async def test_dice_shows_the_dice_and_the_calculation(
     harness: Harness, ct_fake: FakeChastityTracker, world: Players
 ) -> None:
@@ -91,16 +95,21 @@ async def test_dice_shows_the_dice_and_the_calculation(
     message = await public_result(await harness.run("dice", {"session": session.id}))
 
     shown = fields(message)
-    [entry] = await harness.storage.ledger.recent(harness.member.id)
-    assert entry.detail_json is not None
-    rolled = json.loads(entry.detail_json)  # what Chastity Tracker answered
-    assert len(rolled["dice"]) == 4
-    signs = ["−" if op == "s" else "+" for op in rolled["dice_ops"]]
-    assert [face.split()[-1] for face in shown["Dice"].split("  ")] == [
-        f"{sign}{value}" for sign, value in zip(signs, rolled["dice"], strict=True)
-    ]
+    [post] = game_posts(ct_fake)
+    assert post.response is not None
+    rolled = post.response.data  # what Chastity Tracker answered
+    assert len(rolled["dices"]) == 4
+    assert shown["Dice"] == "  ".join(
+        f"{DIE_FACES[value]} {'−' if op == 's' else '+'}{value}"
+        for value, op in zip(rolled["dices"], rolled["dicesops"], strict=True)
+    )
     assert shown["Calculation"] == f"`{rolled['calc']}`"
     assert shown["Sum"] == str(rolled["sum"])
+    assert shown["Multiplier"] == f"×{rolled['multiplier']:.2f}"
+    assert shown["Result"] == {"ADD": "Time added", "SUB": "Time removed"}[rolled["operation"]]
+    end = datetime.strptime(rolled["scheduledend_utc"], "%Y-%m-%d %H:%M:%S").replace(tzinfo=UTC)
+    unix = int(end.timestamp())
+    assert shown["New scheduled end"] == f"<t:{unix}:F> (<t:{unix}:R>)"
 
 
 @pytest.mark.parametrize(("choice", "label"), [("add", "Add time"), ("sub", "Remove time")])

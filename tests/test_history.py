@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 
-from bot.embeds.history import CHECK_ON_CHASTITY_TRACKER, describe_entry, history_embed
+from bot.embeds.history import describe_entry, history_embed
 from bot.storage import LedgerEntry
 from tests.fakes.ct_api import FakeChastityTracker, Fault
 from tests.fixtures.discord import HarnessFactory
@@ -14,6 +14,10 @@ from tests.harness import FakeMember, FakeMessage, Harness
 from tests.harness.fake_discord import DEFERRED_CHANNEL_MESSAGE
 
 WHEN = datetime(2026, 2, 10, 12, 0, tzinfo=UTC)
+CHECK_ON_CHASTITY_TRACKER = (
+    "An action marked unknown or pending may or may not have happened: check the "
+    "session's history on Chastity Tracker before trying it again."
+)
 
 
 def entry(**fields: object) -> LedgerEntry:
@@ -126,7 +130,14 @@ def test_footer_only_when_something_needs_checking() -> None:
 def test_unreadable_detail_still_gives_a_line() -> None:
     text = describe_entry(entry(status="refused", detail_json="not json"), {})
     assert text.endswith("— ⛔ refused: it failed")
-    assert describe_entry(entry(status="error", detail_json=json.dumps({"error": "NotSent"})), {})
+
+
+def test_a_play_that_never_left_says_nothing_was_sent() -> None:
+    text = describe_entry(entry(status="error", detail_json=json.dumps({"error": "NotSent"})), {})
+    assert text.endswith(
+        "**DICE** as owner on session #100 — ⚠️ failed: "
+        "Chastity Tracker could not be reached; nothing was sent"
+    )
 
 
 def _ok(*, penalty: bool = False) -> str:

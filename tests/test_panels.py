@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime
+from typing import Any
 
 from bot.ctapi import Choice
-from bot.embeds.voting import ResultSummary
 from bot.panels import PanelService
 from bot.storage import Panel
 from bot.views.buttons import PanelButton, PollButton
-from tests.fakes.ct_api import FakeChastityTracker, Fault
+from tests.fakes.ct_api import FakeChastityTracker, Fault, RecordedRequest
 from tests.fixtures.discord import HarnessFactory
 from tests.harness import FakeMessage, Harness
 from tests.harness.fake_discord import Event
@@ -59,6 +60,31 @@ def field(message: FakeMessage, name: str) -> str:
         if embed_field["name"] == name:
             return str(embed_field["value"])
     raise AssertionError(f"no field {name!r} in {message.embed}")
+
+
+def answered(request: RecordedRequest) -> dict[str, Any]:
+    """The data Chastity Tracker answered to ``request``."""
+    assert request.response is not None, "the fake has not answered this request"
+    data: dict[str, Any] = request.response.data
+    return data
+
+
+def discord_full_time(utc: str) -> str:
+    """``scheduledend_utc`` as the ``<t:…:F>`` markup Discord renders."""
+    when = datetime.strptime(utc, "%Y-%m-%d %H:%M:%S").replace(tzinfo=UTC)
+    return f"<t:{int(when.timestamp())}:F>"
+
+
+def assert_latest_result(message: FakeMessage, answer: dict[str, Any], vote: str) -> None:
+    """The panel's latest result tells what ``answer`` said, and the vote cast."""
+    if answer["penalty"]:
+        what = "Penalty: time added"
+    else:
+        what = {"ADD": "Time added", "SUB": "Time removed"}[answer["operation"]]
+    shown = field(message, "Latest result")
+    assert shown.startswith(f"{what}: **"), shown
+    assert f"(×{answer['multiplier']:.2f}), vote {vote}" in shown
+    assert discord_full_time(answer["scheduledend_utc"]) in field(message, "Scheduled end")
 
 
 async def shows_scheduled_end(harness: Harness, message: FakeMessage, lock: Wearer) -> None:
@@ -111,7 +137,7 @@ async def test_a_click_votes_answers_privately_and_redraws_the_panel(
     assert request.json == vote_body(lock.token, "sub")
     assert "authorization" not in request.headers
     await shows_scheduled_end(harness, message, lock)
-    assert "Remove time" in field(latest(harness, message), "Latest result")
+    assert_latest_result(latest(harness, message), answered(request), "Remove time")
     assert len(harness.channel_messages(harness.other_channel)) == 1
 
 
@@ -188,11 +214,17 @@ async def test_a_burst_of_clicks_becomes_few_edits_and_the_last_state_lands(
     await panels(harness).edits.flush()
     assert 1 <= len(panel_edits(harness, message)) <= 3
     # The panel shows the last result the bot received (answers to concurrent votes
-    # may arrive in any order, so that is not necessarily the last one applied).
-    stored = ResultSummary.from_json((await only_panel(harness, "cage")).last_result_json)
-    assert stored is not None
-    end = f"<t:{int(stored.scheduled_end.timestamp())}:F>"
-    assert end in field(latest(harness, message), "Scheduled end")
+    # may arrive in any order, so that is not necessarily the last one applied):
+    # one of Chastity Tracker's answers, whole, not a mix of several.
+    answers = [answered(request) for request in game_posts(ct_fake)]
+    drawn = latest(harness, message)
+    shown = [
+        answer
+        for answer in answers
+        if discord_full_time(answer["scheduledend_utc"]) in field(drawn, "Scheduled end")
+    ]
+    assert len(shown) == 1, field(drawn, "Scheduled end")
+    assert_latest_result(drawn, shown[0], "Add time")
 
 
 async def test_a_deleted_panel_message_forgets_the_panel(

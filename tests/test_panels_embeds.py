@@ -51,6 +51,9 @@ def test_panel_embed_shows_the_latest_result_and_the_new_scheduled_end() -> None
     fields = {field.name: field.value for field in embed.fields}
     assert fields["Wearer"] == "<@42>"
     assert fields["Anonymous votes"] == "not allowed"
+    assert fields["Latest result"] == (
+        f"Time added: **1 h 15 min** (×1.25), vote Add time, <t:{int(AT.timestamp())}:R>"
+    )
     assert fields["Scheduled end"] == f"<t:{int(END.timestamp())}:F> (<t:{int(END.timestamp())}:R>)"
     assert "connect your" in (embed.description or "")
 

@@ -145,7 +145,11 @@ async def test_at_the_end_one_anonymous_vote_for_the_winner_and_the_result_is_po
     closed = latest(harness, message)
     assert closed.embed is not None
     assert "(closed)" in closed.embed["title"]
-    assert all(button.get("disabled") for button in closed.buttons())
+    assert [(b["label"], b.get("disabled")) for b in closed.buttons()] == [
+        ("Add time", True),
+        ("Remove time", True),
+        ("Random", True),
+    ]
     stored = await poll_of(harness, message)
     assert (stored.status, stored.outcome, stored.winning_choice) == ("closed", "ok", "sub")
     with pytest.raises(OptionError):
@@ -241,7 +245,7 @@ async def test_a_crash_while_casting_never_casts_twice(
     await ct_fake.wait_idle()
     assert len(game_posts(ct_fake)) == 1
     await harness.fake.wait_for(
-        lambda: all(button.get("disabled") for button in latest(harness, message).buttons()),
+        lambda: [b.get("disabled") for b in latest(harness, message).buttons()] == [True] * 3,
         timeout=10,
     )
 
@@ -278,7 +282,7 @@ async def test_removing_the_lock_closes_its_poll_without_a_vote(
     assert "1 open poll(s) were closed without casting a vote" in answer.text()
     (announcement,) = closing_messages(harness)
     assert "lock was removed" in announcement.content
-    assert all(button.get("disabled") for button in latest(harness, message).buttons())
+    assert [b.get("disabled") for b in latest(harness, message).buttons()] == [True] * 3
     time_is_up(harness)
     assert await polls(harness).run_due() == []
     assert game_posts(ct_fake) == []

@@ -127,7 +127,7 @@ async def test_an_unanswered_question_expires_and_sends_nothing(
 
     await harness.fake.wait_for(lambda: "expired" in latest(harness, dialog).content, timeout=5)
     shown = latest(harness, dialog)
-    assert shown.content == confirm.EXPIRED
+    assert shown.content == "This confirmation expired. Nothing was sent to Chastity Tracker."
     assert shown.buttons() == []
     assert game_posts(ct_fake) == []
     assert await harness.storage.ledger.recent(harness.member.id) == []

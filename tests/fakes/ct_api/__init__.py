@@ -26,6 +26,7 @@ from tests.fakes.ct_api.models import (
     LinkConfig,
     LuckConfig,
     RecordedRequest,
+    RecordedResponse,
     Vote,
 )
 from tests.fakes.ct_api.server import (
@@ -52,5 +53,6 @@ __all__ = [
     "LinkConfig",
     "LuckConfig",
     "RecordedRequest",
+    "RecordedResponse",
     "Vote",
 ]

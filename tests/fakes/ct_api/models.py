@@ -7,6 +7,7 @@ arithmetic the contract describes ("a random two-decimal multiplier") is exact.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 from typing import Any, Final, Literal
@@ -247,11 +248,44 @@ class GameCounters:
 
 
 @dataclass(frozen=True)
+class RecordedResponse:
+    """What the fake wrote back to a request, injected faults included."""
+
+    status: int
+    text: str
+
+    @property
+    def json(self) -> Any:
+        """The parsed body, or None when it is empty or not valid JSON."""
+        try:
+            return json.loads(self.text) if self.text else None
+        except ValueError:
+            return None
+
+    @property
+    def data(self) -> Any:
+        """``data`` of a success envelope; fails loudly on anything else."""
+        body = self.json
+        if not (isinstance(body, dict) and body.get("ok") is True):
+            raise AssertionError(f"not a success envelope: {self.status} {self.text[:200]!r}")
+        return body["data"]
+
+
+class _AnswerSlot:
+    """Where the answer lands once the request (recorded on arrival) has been handled."""
+
+    def __init__(self) -> None:
+        self.response: RecordedResponse | None = None
+
+
+@dataclass(frozen=True)
 class RecordedRequest:
     """A request as it reached the fake, before any injected fault.
 
     ``headers`` has lower-case names. ``json`` is the parsed body, or None when
     the body is empty or not valid JSON; ``text`` is always the raw body.
+    ``response`` is what the fake answered, once it has (None before that, and
+    when the connection was dropped or hung up with nothing written).
     """
 
     method: str
@@ -262,6 +296,15 @@ class RecordedRequest:
     text: str
     remote: str
     time: datetime
+    _answer: _AnswerSlot = field(default_factory=_AnswerSlot, init=False, repr=False, compare=False)
+
+    @property
+    def response(self) -> RecordedResponse | None:
+        return self._answer.response
+
+    def answered(self, response: RecordedResponse) -> None:
+        """Record what the fake answered (the server calls this once it has)."""
+        self._answer.response = response
 
     @property
     def bearer(self) -> str | None:

@@ -39,6 +39,7 @@ from tests.fakes.ct_api.models import (
     LinkConfig,
     LuckConfig,
     RecordedRequest,
+    RecordedResponse,
     Vote,
 )
 from tests.fakes.ct_api.readers import ReadEndpoints
@@ -275,24 +276,25 @@ class FakeChastityTracker:
             body: Any = json.loads(text) if text else None
         except ValueError:
             body = None
-        self.requests.append(
-            RecordedRequest(
-                method=request.method,
-                path=request.path,
-                query=dict(request.query.items()),
-                headers={name.lower(): value for name, value in request.headers.items()},
-                json=body,
-                text=text,
-                remote=request.remote or "",
-                time=self.now,
-            )
+        recorded = RecordedRequest(
+            method=request.method,
+            path=request.path,
+            query=dict(request.query.items()),
+            headers={name.lower(): value for name, value in request.headers.items()},
+            json=body,
+            text=text,
+            remote=request.remote or "",
+            time=self.now,
         )
+        self.requests.append(recorded)
         async with self._arrived:
             self._arrived.notify_all()
         self._in_flight += 1
         self._idle.clear()
         try:
-            return await handler(request)
+            response = await handler(request)
+            _record_answer(recorded, request, response)
+            return response
         finally:
             self._in_flight -= 1
             if self._in_flight == 0:
@@ -353,6 +355,18 @@ class FakeChastityTracker:
 
     async def _handle_unknown(self, request: web.Request) -> web.StreamResponse:
         raise ApiError(404, "NOT_FOUND", f"No endpoint at {request.path}.")
+
+
+def _record_answer(
+    recorded: RecordedRequest, request: web.Request, response: web.StreamResponse
+) -> None:
+    # A dropped connection returns a placeholder response that is never written.
+    if request.transport is None or request.transport.is_closing():
+        return
+    if isinstance(response, web.Response) and isinstance(response.body, bytes):
+        recorded.answered(
+            RecordedResponse(response.status, response.body.decode("utf-8", errors="replace"))
+        )
 
 
 __all__ = ["GAMES_PATH", "HISTORIES_PATH", "SESSIONS_PATH", "STATS_PATH", "FakeChastityTracker"]
