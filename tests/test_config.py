@@ -142,3 +142,10 @@ def test_log_format_is_text_by_default_or_json() -> None:
     with pytest.raises(SettingsError) as info:
         load_settings({"DISCORD_TOKEN": "abc", "LOG_FORMAT": "xml"})
     assert info.value.variable == "LOG_FORMAT"
+
+
+def test_readme_configuration_table_names_every_variable() -> None:
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    table = readme.split("## Configuration", 1)[1].split("\n## ", 1)[0]
+    for name in SETTING_NAMES:
+        assert f"`{name}`" in table, name
