@@ -249,7 +249,7 @@ async def run_bot(settings: Settings) -> None:
     """Build every dependency, run the bot until it stops, close in reverse order."""
     from bot.ctapi import ChastityTrackerClient
     from bot.storage import Storage, StorageError
-    from bot.vault import Vault
+    from bot.vault import open_vault
 
     try:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
@@ -269,7 +269,7 @@ async def run_bot(settings: Settings) -> None:
                 "check the URL, that the database server is running and the credentials",
             ) from None
         try:
-            vault = Vault.from_settings(settings)
+            vault = await open_vault(settings, storage)
             async with create_bot(settings, api=api, storage=storage, vault=vault) as bot:
                 try:
                     await bot.start(settings.discord_token.reveal())

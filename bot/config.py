@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
+from cryptography.fernet import Fernet
 from dotenv import load_dotenv
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
@@ -19,6 +20,24 @@ from bot.secrets import Secret
 
 DEFAULT_API_BASE_URL = "https://www.chastitytracker.org"
 _LOG_LEVELS = ("CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG")
+LOG_FORMATS = ("text", "json")
+# Every variable load_settings reads: the public interface (bot.md, README, .env.example).
+SETTING_NAMES = (
+    "DISCORD_TOKEN",
+    "CT_API_BASE_URL",
+    "CT_API_TIMEOUT",
+    "DATA_DIR",
+    "DATABASE_URL",
+    "TOKEN_ENCRYPTION_KEY",
+    "DEV_GUILD_ID",
+    "LOG_LEVEL",
+    "LOG_FORMAT",
+    "SHARD_COUNT",
+    "SHARD_IDS",
+    "FLOOD_BURST",
+    "FLOOD_INTERVAL",
+)
+KEY_HINT = "generate one with `python -m bot.vault generate-key`"
 
 
 class SettingsError(Exception):
@@ -39,6 +58,7 @@ class Settings:
     token_encryption_keys: tuple[Secret, ...] = ()
     dev_guild_id: int | None = None
     log_level: str = "INFO"
+    log_format: str = "text"
     shard_count: int | None = None
     shard_ids: tuple[int, ...] | None = None
     # Flood control: a member may act `flood_burst` times at once, then one
@@ -93,20 +113,22 @@ def load_settings(environ: Mapping[str, str] | None = None, *, dotenv: bool = Tr
         )
     _check_database_url(database_url)
 
-    keys = tuple(
-        Secret(k.strip()) for k in env.get("TOKEN_ENCRYPTION_KEY", "").split(",") if k.strip()
-    )
+    keys = _encryption_keys(env.get("TOKEN_ENCRYPTION_KEY", ""))
     if not keys and not database_url.startswith("sqlite"):
         raise SettingsError(
-            "TOKEN_ENCRYPTION_KEY",
-            "is required with PostgreSQL",
-            "generate one with `python -m bot.vault generate-key` and set it",
+            "TOKEN_ENCRYPTION_KEY", "is required with PostgreSQL", f"{KEY_HINT} and set it"
         )
 
     log_level = (env.get("LOG_LEVEL") or "INFO").upper()
     if log_level not in _LOG_LEVELS:
         raise SettingsError(
             "LOG_LEVEL", f"is {log_level!r}", f"use one of {', '.join(_LOG_LEVELS)}"
+        )
+
+    log_format = (env.get("LOG_FORMAT") or "text").lower()
+    if log_format not in LOG_FORMATS:
+        raise SettingsError(
+            "LOG_FORMAT", f"is {log_format!r}", f"use one of {', '.join(LOG_FORMATS)}"
         )
 
     shard_count = _optional_int(env, "SHARD_COUNT", minimum=1)
@@ -134,11 +156,40 @@ def load_settings(environ: Mapping[str, str] | None = None, *, dotenv: bool = Tr
         token_encryption_keys=keys,
         dev_guild_id=_optional_int(env, "DEV_GUILD_ID", minimum=1),
         log_level=log_level,
+        log_format=log_format,
         shard_count=shard_count,
         shard_ids=shard_ids,
         flood_burst=_optional_int(env, "FLOOD_BURST", minimum=1) or 5,
         flood_interval=_positive_float(env, "FLOOD_INTERVAL", 3.0),
     )
+
+
+def prepare_data_dir(settings: Settings) -> None:
+    """Create DATA_DIR if missing; SettingsError (one line) if it cannot be a folder."""
+    try:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise SettingsError(
+            "DATA_DIR",
+            f"cannot be used as a folder ({error.strerror or type(error).__name__})",
+            "point it to a folder the bot's user can create and write",
+        ) from None
+
+
+def _encryption_keys(raw: str) -> tuple[Secret, ...]:
+    """The comma-separated Fernet keys, each checked now (a typo found at start, not
+    after the database opened). The message says which key, never what it is."""
+    parts = [part.strip() for part in raw.split(",") if part.strip()]
+    for position, part in enumerate(parts, start=1):
+        try:
+            Fernet(part)
+        except (ValueError, TypeError):
+            raise SettingsError(
+                "TOKEN_ENCRYPTION_KEY",
+                f"key {position} of {len(parts)} is not a valid Fernet key",
+                f"{KEY_HINT} (keys are comma-separated)",
+            ) from None
+    return tuple(Secret(part) for part in parts)
 
 
 def _check_database_url(url: str) -> None:

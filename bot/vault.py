@@ -5,8 +5,13 @@ encrypts, all decrypt, so a key can be rotated without losing tokens). With
 SQLite and no key set, one is generated once into ``{DATA_DIR}/secret.key``
 (readable by the owner only) and reused.
 
-    python -m bot.vault generate-key   print a new key
-    python -m bot.vault reencrypt      re-encrypt every stored token with the first key
+    python -m bot.vault generate-key       print a new key
+    python -m bot.vault reencrypt          re-encrypt every stored token with the first key
+    python -m bot.vault forget-unreadable  delete the stored tokens no key can decrypt
+
+At start the bot checks that the key in use decrypts the stored tokens (any one
+of them is enough), so a wrong or replaced key stops it with one line instead
+of every member's token failing later.
 """
 
 from __future__ import annotations
@@ -169,6 +174,125 @@ def _warn_if_others_can_read(path: Path) -> None:
 
 
 @dataclass(frozen=True, slots=True)
+class KeyCheck:
+    """What the key in use makes of the stored tokens (account and lock tokens)."""
+
+    readable: int
+    unreadable: int
+
+    @property
+    def key_is_wrong(self) -> bool:
+        """Tokens are stored and not one of them decrypts: the key is not theirs."""
+        return self.readable == 0 and self.unreadable > 0
+
+
+async def check_stored_tokens(storage: Storage, vault: Vault, *, count_all: bool) -> KeyCheck:
+    """Try the vault on the stored tokens.
+
+    With ``count_all`` false it stops at the first token that decrypts (one is
+    proof enough that this is the right key; at start that is one row read).
+    A few unreadable tokens beside readable ones are not a wrong key: they are
+    left over from a lost key, and their members are asked to reconnect.
+    """
+    readable = unreadable = 0
+    for stored in (storage.accounts.iter_ciphertexts(), storage.locks.iter_ciphertexts()):
+        async for _row_id, blob in stored:
+            try:
+                vault.decrypt(blob)
+            except VaultError:
+                unreadable += 1
+                continue
+            readable += 1
+            if not count_all:
+                # Each batch is read and its connection released before it is handed
+                # out, so leaving the iteration here holds nothing open.
+                return KeyCheck(readable, unreadable)
+    return KeyCheck(readable, unreadable)
+
+
+WRONG_KEY_FIX: Final = (
+    "the key in use cannot read the stored tokens: restore the right key "
+    f"({_VARIABLE}, or {KEY_FILE_NAME} in DATA_DIR), or after changing keys list the old "
+    f"key after the new one ({_VARIABLE}=new,old); if the old key is lost for good, "
+    "`python -m bot.vault forget-unreadable` deletes the tokens no key can read"
+)
+
+
+def wrong_key_error(check: KeyCheck) -> SettingsError:
+    return SettingsError(
+        _VARIABLE, f"decrypts none of the {check.unreadable} stored token(s)", WRONG_KEY_FIX
+    )
+
+
+async def ensure_key_reads_stored_tokens(storage: Storage, vault: Vault) -> None:
+    """Raise SettingsError when tokens are stored and the key decrypts none of them."""
+    check = await check_stored_tokens(storage, vault, count_all=False)
+    if check.key_is_wrong:
+        raise wrong_key_error(check)
+
+
+async def open_vault(settings: Settings, storage: Storage) -> Vault:
+    """The vault for a start: its key checked against the stored tokens.
+
+    A missing key file beside stored tokens means the key was lost or moved;
+    generating a new one would only hide that, so it is refused instead.
+    """
+    key_file = settings.data_dir / KEY_FILE_NAME
+    generates_key = not settings.token_encryption_keys and settings.uses_sqlite
+    if generates_key and not key_file.exists() and await has_stored_tokens(storage):
+        raise SettingsError(
+            _VARIABLE,
+            f"is unset and the key file {key_file} is missing, but tokens are stored",
+            "restore the key file from a backup or set the key it held; "
+            "if it is lost for good, `python -m bot.vault forget-unreadable` with a "
+            "new key deletes the tokens no key can read",
+        )
+    vault = Vault.from_settings(settings)
+    await ensure_key_reads_stored_tokens(storage, vault)
+    return vault
+
+
+async def has_stored_tokens(storage: Storage) -> bool:
+    for stored in (storage.accounts.iter_ciphertexts(1), storage.locks.iter_ciphertexts(1)):
+        async for _ in stored:
+            return True
+    return False
+
+
+@dataclass(frozen=True, slots=True)
+class ForgetReport:
+    accounts: int
+    locks: int
+
+
+async def forget_unreadable(storage: Storage, vault: Vault) -> ForgetReport:
+    """Delete every account and lock whose token no configured key decrypts.
+
+    For a key that is lost for good: those tokens are noise nobody can read.
+    Members connect again and admins add the locks again.
+    """
+    accounts = locks = 0
+    async for user_id, blob in storage.accounts.iter_ciphertexts():
+        if not _decrypts(vault, blob) and await storage.accounts.delete(user_id):
+            accounts += 1
+    async for lock_id, blob in storage.locks.iter_ciphertexts():
+        if _decrypts(vault, blob):
+            continue
+        lock = await storage.locks.get(lock_id)
+        if lock is not None and await storage.locks.remove(lock.guild_id, lock.name):
+            locks += 1
+    return ForgetReport(accounts, locks)
+
+
+def _decrypts(vault: Vault, blob: bytes) -> bool:
+    try:
+        vault.decrypt(blob)
+    except VaultError:
+        return False
+    return True
+
+
+@dataclass(frozen=True, slots=True)
 class ReencryptReport:
     accounts: int
     locks: int
@@ -219,12 +343,23 @@ async def _reencrypt_database(settings: Settings, vault: Vault) -> ReencryptRepo
         await storage.close()
 
 
+async def _forget_in_database(settings: Settings, vault: Vault) -> ForgetReport:
+    storage = await Storage.open(settings.database_url)
+    try:
+        return await forget_unreadable(storage, vault)
+    finally:
+        await storage.close()
+
+
 _USAGE: Final = """usage: python -m bot.vault COMMAND
 
-  generate-key   print a new key for TOKEN_ENCRYPTION_KEY
-  reencrypt      re-encrypt every stored token with the first key of
-                 TOKEN_ENCRYPTION_KEY (after putting a new key first and
-                 keeping the old ones after it); reads the bot's settings"""
+  generate-key       print a new key for TOKEN_ENCRYPTION_KEY
+  reencrypt          re-encrypt every stored token with the first key of
+                     TOKEN_ENCRYPTION_KEY (after putting a new key first and
+                     keeping the old ones after it); reads the bot's settings
+  forget-unreadable  delete the accounts and locks whose token no configured key
+                     decrypts (when the old key is lost for good); members connect
+                     again, admins add those locks again"""
 
 
 def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = None) -> int:
@@ -232,16 +367,25 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
     if args == ["generate-key"]:
         print(Fernet.generate_key().decode())
         return 0
-    if args != ["reencrypt"]:
+    if args not in (["reencrypt"], ["forget-unreadable"]):
         print(_USAGE, file=sys.stderr)
         return 2
     try:
         settings = load_settings(environ)
         vault = Vault.from_settings(settings)
-        report = asyncio.run(_reencrypt_database(settings, vault))
+        if args == ["forget-unreadable"]:
+            forgotten = asyncio.run(_forget_in_database(settings, vault))
+        else:
+            report = asyncio.run(_reencrypt_database(settings, vault))
     except (SettingsError, StorageError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
+    if args == ["forget-unreadable"]:
+        print(
+            f"deleted {forgotten.accounts} account(s) and {forgotten.locks} lock(s) whose "
+            "token no key can decrypt"
+        )
+        return 0
     print(
         f"re-encrypted {report.accounts} account token(s) and {report.locks} lock token(s) "
         "with the first key"

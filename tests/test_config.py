@@ -2,7 +2,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import SettingsError, load_settings
+from bot.config import SETTING_NAMES, SettingsError, load_settings
 
 
 def test_defaults_follow_the_spec() -> None:
@@ -71,19 +71,7 @@ def test_env_example_documents_every_variable_and_is_valid() -> None:
 
     root = Path(__file__).resolve().parent.parent
     values = dotenv_values(root / ".env.example")
-    for name in (
-        "DISCORD_TOKEN",
-        "CT_API_BASE_URL",
-        "CT_API_TIMEOUT",
-        "DATA_DIR",
-        "DATABASE_URL",
-        "TOKEN_ENCRYPTION_KEY",
-        "DEV_GUILD_ID",
-        "LOG_LEVEL",
-        "SHARD_COUNT",
-        "SHARD_IDS",
-    ):
-        assert name in values, name
+    assert set(values) == set(SETTING_NAMES)
     filled = {k: v for k, v in values.items() if v} | {"DISCORD_TOKEN": "x"}
     settings = load_settings(filled)
     assert settings.ct_api_timeout == 10.0
@@ -120,6 +108,44 @@ def test_a_blank_discord_token_is_missing() -> None:
     assert info.value.variable == "DISCORD_TOKEN"
 
 
+NEW_KEY = "0myJHREdD_lqxomtqhSaq5D42UybehXEysDLgRFyDDo="
+OLD_KEY = "kCJq8Hk1r9ZJ0nGpDx0mRbJ3sVvT5WlqXq9f3Yx2h8E="
+
+
 def test_several_encryption_keys_for_rotation() -> None:
-    settings = load_settings({"DISCORD_TOKEN": "abc", "TOKEN_ENCRYPTION_KEY": "new-key, old-key"})
-    assert [key.reveal() for key in settings.token_encryption_keys] == ["new-key", "old-key"]
+    settings = load_settings(
+        {"DISCORD_TOKEN": "abc", "TOKEN_ENCRYPTION_KEY": f"{NEW_KEY}, {OLD_KEY}"}
+    )
+    assert [key.reveal() for key in settings.token_encryption_keys] == [NEW_KEY, OLD_KEY]
+
+
+@pytest.mark.parametrize(
+    ("value", "position"),
+    [
+        ("not-a-key", "key 1 of 1"),
+        (f"{NEW_KEY},{NEW_KEY[:-2]}", "key 2 of 2"),
+        (f"{NEW_KEY}, {OLD_KEY}, tooshort", "key 3 of 3"),
+    ],
+)
+def test_each_encryption_key_is_checked_without_showing_it(value: str, position: str) -> None:
+    with pytest.raises(SettingsError) as info:
+        load_settings({"DISCORD_TOKEN": "abc", "TOKEN_ENCRYPTION_KEY": value})
+    assert info.value.variable == "TOKEN_ENCRYPTION_KEY"
+    assert position in str(info.value)
+    for part in value.split(","):
+        assert part.strip() not in str(info.value)
+
+
+def test_log_format_is_text_by_default_or_json() -> None:
+    assert load_settings({"DISCORD_TOKEN": "abc"}).log_format == "text"
+    assert load_settings({"DISCORD_TOKEN": "abc", "LOG_FORMAT": "JSON"}).log_format == "json"
+    with pytest.raises(SettingsError) as info:
+        load_settings({"DISCORD_TOKEN": "abc", "LOG_FORMAT": "xml"})
+    assert info.value.variable == "LOG_FORMAT"
+
+
+def test_readme_configuration_table_names_every_variable() -> None:
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    table = readme.split("## Configuration", 1)[1].split("\n## ", 1)[0]
+    for name in SETTING_NAMES:
+        assert f"`{name}`" in table, name

@@ -1,18 +1,25 @@
+import contextlib
 import io
+import json
 import logging
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
+import httpx
 import pytest
 
-from bot.logs import PAYLOAD_LOGGERS, configure_logging
+from bot.ctapi import ChastityTrackerClient, ChastityTrackerError
+from bot.logs import DATABASE_LOGGERS, PAYLOAD_LOGGERS, configure_logging
 from bot.secrets import Secret
+from bot.storage import Storage
 
 
 @pytest.fixture
 def debug_log() -> Iterator[io.StringIO]:
     root = logging.getLogger()
     saved = (root.handlers[:], root.level)
-    levels = {name: logging.getLogger(name).level for name in PAYLOAD_LOGGERS}
+    levels = {name: logging.getLogger(name).level for name in [*PAYLOAD_LOGGERS, *DATABASE_LOGGERS]}
     stream = io.StringIO()
     configure_logging("DEBUG", stream)
     yield stream
@@ -111,3 +118,97 @@ def test_a_broken_log_call_does_not_raise_and_is_still_masked(debug_log: io.Stri
     text = debug_log.getvalue()
     assert "unformattable arguments" in text
     assert token.reveal() not in text
+
+
+@pytest.fixture
+def json_log() -> Iterator[io.StringIO]:
+    root = logging.getLogger()
+    saved = (root.handlers[:], root.level)
+    names = [*PAYLOAD_LOGGERS, *DATABASE_LOGGERS]
+    levels = {name: logging.getLogger(name).level for name in names}
+    stream = io.StringIO()
+    configure_logging("DEBUG", stream, log_format="json")
+    yield stream
+    root.handlers[:] = saved[0]
+    root.setLevel(saved[1])
+    for name, level in levels.items():
+        logging.getLogger(name).setLevel(level)
+
+
+def json_lines(stream: io.StringIO) -> list[dict[str, object]]:
+    return [json.loads(line) for line in stream.getvalue().splitlines()]
+
+
+def test_json_format_is_one_object_per_line_with_the_extra_fields(json_log: io.StringIO) -> None:
+    logging.getLogger("bot.example").info(
+        "played %s", "dice", extra={"game": "dice", "seconds": 3600, "member": 42}
+    )
+    logging.getLogger("bot.example").warning("second\nline")
+
+    first, second = json_lines(json_log)
+    assert set(first) == {"time", "level", "logger", "message", "game", "seconds", "member"}
+    assert first["level"] == "INFO"
+    assert first["logger"] == "bot.example"
+    assert first["message"] == "played dice"
+    assert (first["game"], first["seconds"], first["member"]) == ("dice", 3600, 42)
+    assert datetime.fromisoformat(str(first["time"])).utcoffset() == timedelta(0)
+    assert second["message"] == "second\nline"  # a multi-line message stays one line of JSON
+
+
+def test_json_lines_hold_no_secret(json_log: io.StringIO) -> None:
+    token = Secret("member-token-in-json-logs")
+    log = logging.getLogger("bot.example")
+    log.info("sending %s", token.reveal(), extra={"token": token.reveal(), "nested": [token]})
+    log.info("Authorization: Bearer unknown-bearer-in-json", extra={"header": {"k": token}})
+    try:
+        raise ValueError(f"failed with {token.reveal()}")
+    except ValueError:
+        log.exception("crash")
+    logging.getLogger("discord.gateway").debug("payload %s", token.reveal())
+
+    text = json_log.getvalue()
+    entries = json_lines(json_log)
+    assert token.reveal() not in text
+    assert "unknown-bearer-in-json" not in text
+    assert [entry["message"] for entry in entries] == [
+        "sending ***",
+        "Authorization: Bearer ***",
+        "crash",
+    ]
+    assert entries[0]["token"] == "***"
+    assert "ValueError: failed with ***" in str(entries[2]["exception"])
+
+
+async def test_database_statements_and_parameters_stay_out_of_debug_logs(
+    debug_log: io.StringIO, tmp_path: Path
+) -> None:
+    storage = await Storage.open(f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}")
+    try:
+        await storage.accounts.upsert(4242, b"ciphertext-bytes", "logged-nick", datetime.now(UTC))
+        await storage.accounts.get(4242)
+    finally:
+        await storage.close()
+    logging.getLogger("bot.example").debug("our own debug line")
+    text = debug_log.getvalue()
+    assert "our own debug line" in text
+    assert "INSERT" not in text
+    assert "SELECT" not in text
+    assert "logged-nick" not in text
+    assert "4242" not in text
+
+
+async def test_each_chastity_tracker_request_is_a_debug_line_not_info(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    def answer(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json={"ok": True, "data": {}, "meta": {"version": 2}})
+
+    client = ChastityTrackerClient("https://ct.example", 5.0, transport=httpx.MockTransport(answer))
+    async with client:
+        with (
+            caplog.at_level(logging.DEBUG, logger="bot.ctapi.client"),
+            contextlib.suppress(ChastityTrackerError),
+        ):
+            await client.stats(Secret("a-bearer-for-the-log-test"))
+    lines = [r for r in caplog.records if "/api/v2/stats.php -> 200" in r.getMessage()]
+    assert [record.levelno for record in lines] == [logging.DEBUG]

@@ -11,7 +11,16 @@ from cryptography.fernet import Fernet
 from bot.config import Settings, SettingsError, load_settings
 from bot.secrets import Secret
 from bot.storage import Storage
-from bot.vault import KEY_FILE_NAME, Vault, VaultError, main, reencrypt_all
+from bot.vault import (
+    KEY_FILE_NAME,
+    Vault,
+    VaultError,
+    check_stored_tokens,
+    ensure_key_reads_stored_tokens,
+    forget_unreadable,
+    main,
+    reencrypt_all,
+)
 
 NOW = datetime(2026, 1, 2, tzinfo=UTC)
 TOKEN = "ct-bearer-0123456789abcdef-TOKEN"
@@ -276,3 +285,84 @@ def test_reencrypt_command_reports_bad_settings(capsys: pytest.CaptureFixture[st
     err = capsys.readouterr().err
     assert err.startswith("error: TOKEN_ENCRYPTION_KEY")
     assert "bad-key" not in err
+
+
+async def test_a_key_that_reads_no_stored_token_is_refused_in_one_line(storage: Storage) -> None:
+    right, wrong = new_key(), new_key()
+    await storage.accounts.upsert(1, Vault([Secret(right)]).encrypt(Secret(TOKEN)), "a", NOW)
+
+    with pytest.raises(SettingsError) as info:
+        await ensure_key_reads_stored_tokens(storage, Vault([Secret(wrong)]))
+
+    message = str(info.value)
+    assert info.value.variable == "TOKEN_ENCRYPTION_KEY"
+    assert "decrypts none of the 1 stored token(s)" in message
+    assert "restore the right key" in message
+    assert "list the old key after the new one" in message
+    assert "\n" not in message
+    assert right not in message
+    assert wrong not in message
+    # The old key listed after a new one reads them again.
+    await ensure_key_reads_stored_tokens(storage, Vault([Secret(wrong), Secret(right)]))
+
+
+async def test_a_lock_token_alone_is_enough_to_tell_a_wrong_key(storage: Storage) -> None:
+    right = new_key()
+    ciphertext = Vault([Secret(right)]).encrypt(Secret(LOCK_TOKEN))
+    await storage.locks.add(9, "Cage", ciphertext, None, True, 1, NOW)
+
+    with pytest.raises(SettingsError):
+        await ensure_key_reads_stored_tokens(storage, Vault([Secret(new_key())]))
+    await ensure_key_reads_stored_tokens(storage, Vault([Secret(right)]))
+
+
+async def test_no_stored_tokens_or_a_few_leftovers_are_not_a_wrong_key(storage: Storage) -> None:
+    key = new_key()
+    vault = Vault([Secret(key)])
+    await ensure_key_reads_stored_tokens(storage, vault)  # nothing stored yet
+
+    lost = Vault([Secret(new_key())])
+    await storage.accounts.upsert(1, lost.encrypt(Secret(TOKEN)), "lost", NOW)
+    await storage.accounts.upsert(2, vault.encrypt(Secret(TOKEN + "2")), "kept", NOW)
+    await ensure_key_reads_stored_tokens(storage, vault)
+
+    counted = await check_stored_tokens(storage, vault, count_all=True)
+    assert (counted.readable, counted.unreadable, counted.key_is_wrong) == (1, 1, False)
+
+
+async def test_forget_unreadable_deletes_only_what_no_key_reads(storage: Storage) -> None:
+    key = new_key()
+    vault = Vault([Secret(key)])
+    lost = Vault([Secret(new_key())])
+    await storage.accounts.upsert(1, lost.encrypt(Secret(TOKEN)), "lost", NOW)
+    await storage.accounts.upsert(2, vault.encrypt(Secret(TOKEN + "2")), "kept", NOW)
+    await storage.locks.add(9, "Gone", lost.encrypt(Secret(LOCK_TOKEN)), None, True, 1, NOW)
+    await storage.locks.add(9, "Kept", vault.encrypt(Secret(LOCK_TOKEN + "2")), None, True, 1, NOW)
+
+    report = await forget_unreadable(storage, vault)
+
+    assert (report.accounts, report.locks) == (1, 1)
+    assert await storage.accounts.get(1) is None
+    assert await storage.accounts.get(2) is not None
+    assert [lock.name for lock in await storage.locks.list(9)] == ["Kept"]
+    after = await check_stored_tokens(storage, vault, count_all=True)
+    assert (after.readable, after.unreadable) == (2, 0)
+
+
+def test_forget_unreadable_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    key = new_key()
+
+    async def store_with_a_lost_key() -> None:
+        storage = await Storage.open(sqlite_settings(tmp_path, key).database_url)
+        try:
+            lost = Vault([Secret(new_key())])
+            await storage.accounts.upsert(1, lost.encrypt(Secret(TOKEN)), "a", NOW)
+        finally:
+            await storage.close()
+
+    asyncio.run(store_with_a_lost_key())
+    env = {"DISCORD_TOKEN": "d", "DATA_DIR": str(tmp_path), "TOKEN_ENCRYPTION_KEY": key}
+
+    assert main(["forget-unreadable"], env) == 0
+
+    assert "deleted 1 account(s) and 0 lock(s)" in capsys.readouterr().out

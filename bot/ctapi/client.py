@@ -259,7 +259,8 @@ class ChastityTrackerClient:
                 raise OutcomeUnknown(
                     f"no answer from Chastity Tracker after sending ({_kind(error)})"
                 ) from None
-            log.info(
+            # One line per request is detail, not news: DEBUG, so INFO stays readable.
+            log.debug(
                 "%s %s -> %d in %.0f ms",
                 method,
                 path,

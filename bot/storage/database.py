@@ -11,7 +11,9 @@ takes the write lock up front and waits for it instead of failing midway with
 from __future__ import annotations
 
 import logging
+import os
 import sqlite3
+import stat
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -92,7 +94,7 @@ def create_database(url: str, *, search_path: str | None = None) -> Database:
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database or ""
         if database and database != ":memory:" and not database.startswith("file:"):
-            Path(database).parent.mkdir(parents=True, exist_ok=True)
+            prepare_sqlite_file(Path(database))
         engine = create_async_engine(parsed)
         _configure_sqlite(engine)
         return Database(engine)
@@ -102,6 +104,24 @@ def create_database(url: str, *, search_path: str | None = None) -> Database:
     # pool_pre_ping: a PostgreSQL restart must not surface as a failed command.
     engine = create_async_engine(parsed, connect_args=connect_args, pool_pre_ping=True)
     return Database(engine)
+
+
+def prepare_sqlite_file(path: Path) -> None:
+    """Create the database file readable by its owner only, before SQLite opens it.
+
+    SQLite would create it with 0644 (less the umask); created here with 0600,
+    and SQLite gives its -wal and -shm files the database file's own mode, so
+    all three stay private. An existing file is left as it is, with a warning
+    if others can read it.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        if path.stat().st_mode & (stat.S_IRWXG | stat.S_IRWXO):
+            log.warning("%s can be read by other users; restrict it with chmod 600", path)
+    else:
+        os.close(descriptor)
 
 
 def _configure_sqlite(engine: AsyncEngine) -> None:
