@@ -58,6 +58,11 @@ class FakeSleep:
         self._seen += 1
         return self.requested[self._seen - 1]
 
+    async def sleeping(self, seconds: float, timeout: float = 5.0) -> None:  # noqa: ASYNC109
+        """Wait until a pause of exactly ``seconds`` is under way."""
+        async with asyncio.timeout(timeout), self._changed:
+            await self._changed.wait_for(lambda: seconds in self.pending)
+
     def release(self) -> None:
         """End every pause under way, as if its time were up (the clock moves to it)."""
         released, self._sleepers = self._sleepers, []
