@@ -1,6 +1,6 @@
 """The bot object: what it holds, how it starts, and how it syncs its commands.
 
-Dependencies (API client, storage, token vault, clock) are built outside and
+Dependencies (API client, storage, token vault, clock, sleep) are built outside and
 handed to :func:`create_bot`, so tests build the very same bot with fakes.
 
 Cogs live one per module in the ``cogs`` package; each module has
@@ -19,6 +19,7 @@ loaded:
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import logging
@@ -37,6 +38,7 @@ from bot.flood import FloodGate
 from bot.games import GameService
 from bot.interaction_errors import handle_app_command_error
 from bot.session_choices import SessionChoices
+from bot.timing import Sleep
 
 if TYPE_CHECKING:
     from bot.ctapi import ChastityTrackerClient
@@ -78,6 +80,7 @@ class ChastityBot(commands.AutoShardedBot):
     storage: Storage
     vault: Vault
     clock: Clock
+    sleep: Sleep
     accounts: AccountService
     flood: FloodGate
     games: GameService
@@ -90,6 +93,7 @@ class ChastityBot(commands.AutoShardedBot):
         storage: Storage,
         vault: Vault,
         clock: Clock,
+        sleep: Sleep = asyncio.sleep,
     ) -> None:
         sharding: dict[str, Any] = {}
         if settings.shard_count is not None:
@@ -109,9 +113,10 @@ class ChastityBot(commands.AutoShardedBot):
         self.storage = storage
         self.vault = vault
         self.clock = clock
+        self.sleep = sleep
         self.accounts = AccountService(storage, vault, api, clock)
         self.flood = FloodGate(settings.flood_burst, settings.flood_interval)
-        sessions = SessionChoices(api, self.accounts, storage)
+        sessions = SessionChoices(api, self.accounts, storage, sleep=sleep)
         self.games = GameService(
             api, self.accounts, storage, flood=self.flood, clock=clock, sessions=sessions
         )
@@ -191,8 +196,9 @@ def create_bot(
     storage: Storage,
     vault: Vault,
     clock: Clock = utcnow,
+    sleep: Sleep = asyncio.sleep,
 ) -> ChastityBot:
-    return ChastityBot(settings, api=api, storage=storage, vault=vault, clock=clock)
+    return ChastityBot(settings, api=api, storage=storage, vault=vault, clock=clock, sleep=sleep)
 
 
 async def run_bot(settings: Settings) -> None:

@@ -60,7 +60,12 @@ class Locks(
             client=bot, storage=bot.storage, votes=self.votes, clock=bot.clock
         )
         self.polls = PollService(
-            client=bot, storage=bot.storage, votes=self.votes, flood=bot.flood, clock=bot.clock
+            client=bot,
+            storage=bot.storage,
+            votes=self.votes,
+            flood=bot.flood,
+            clock=bot.clock,
+            sleep=bot.sleep,
         )
         super().__init__()
 
