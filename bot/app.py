@@ -1,6 +1,6 @@
 """The bot object: what it holds, how it starts, and how it syncs its commands.
 
-Dependencies (API client, storage, token vault, clock) are built outside and
+Dependencies (API client, storage, token vault, clock, sleep) are built outside and
 handed to :func:`create_bot`, so tests build the very same bot with fakes.
 Every service is built from them in one place, :meth:`ChastityBot.__init__`,
 and is a typed attribute of the bot; cogs and buttons reach services only
@@ -23,6 +23,7 @@ is loaded:
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import logging
@@ -46,6 +47,7 @@ from bot.locks import LockRegistry
 from bot.panels import PanelService
 from bot.polls import PollService
 from bot.session_choices import SessionChoices
+from bot.timing import Sleep
 from bot.views.buttons import PanelButton, PollButton
 from bot.voting import VoteService
 
@@ -89,6 +91,7 @@ class ChastityBot(commands.AutoShardedBot):
     storage: Storage
     vault: Vault
     clock: Clock
+    sleep: Sleep
     accounts: AccountService
     flood: FloodGate
     games: GameService
@@ -107,6 +110,7 @@ class ChastityBot(commands.AutoShardedBot):
         storage: Storage,
         vault: Vault,
         clock: Clock,
+        sleep: Sleep = asyncio.sleep,
     ) -> None:
         sharding: dict[str, Any] = {}
         if settings.shard_count is not None:
@@ -126,16 +130,19 @@ class ChastityBot(commands.AutoShardedBot):
         self.storage = storage
         self.vault = vault
         self.clock = clock
+        self.sleep = sleep
         # Every service, built here and only here.
         self.accounts = AccountService(storage, vault, api, clock)
         self.flood = FloodGate(settings.flood_burst, settings.flood_interval)
-        sessions = SessionChoices(api, self.accounts, storage)
+        sessions = SessionChoices(api, self.accounts, storage, sleep=sleep)
         self.games = GameService(api, self.accounts, storage, clock=clock, sessions=sessions)
         self.votes = VoteService(
             api=api, storage=storage, vault=vault, accounts=self.accounts, clock=clock
         )
         self.panels = PanelService(client=self, storage=storage, votes=self.votes, clock=clock)
-        self.polls = PollService(client=self, storage=storage, votes=self.votes, clock=clock)
+        self.polls = PollService(
+            client=self, storage=storage, votes=self.votes, clock=clock, sleep=sleep
+        )
         self.locks = LockRegistry(
             storage=storage,
             vault=vault,
@@ -241,8 +248,9 @@ def create_bot(
     storage: Storage,
     vault: Vault,
     clock: Clock = utcnow,
+    sleep: Sleep = asyncio.sleep,
 ) -> ChastityBot:
-    return ChastityBot(settings, api=api, storage=storage, vault=vault, clock=clock)
+    return ChastityBot(settings, api=api, storage=storage, vault=vault, clock=clock, sleep=sleep)
 
 
 async def run_bot(settings: Settings) -> None:

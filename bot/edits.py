@@ -5,7 +5,8 @@ members must not be edited twenty times. Per key (a panel or a poll), the
 first request edits at once; requests within ``interval`` of the last edit
 are merged into one more edit when the interval is over. Each edit renders the
 state current when it runs, so the final state always reaches the message.
-Edits of one key never overlap.
+Edits of one key never overlap. Time is the injectable ``monotonic`` and the
+wait for the interval the injectable ``sleep``.
 """
 
 from __future__ import annotations
@@ -13,8 +14,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Awaitable, Callable, Hashable
 from dataclasses import dataclass, field
+
+from bot.timing import Sleep
 
 log = logging.getLogger(__name__)
 
@@ -33,8 +37,16 @@ class _Key:
 
 
 class EditCoalescer:
-    def __init__(self, interval: float) -> None:
+    def __init__(
+        self,
+        interval: float,
+        *,
+        monotonic: Callable[[], float] = time.monotonic,
+        sleep: Sleep = asyncio.sleep,
+    ) -> None:
         self.interval = interval
+        self._monotonic = monotonic
+        self._sleep = sleep
         self._keys: dict[Hashable, _Key] = {}
         self._closed = False
 
@@ -56,7 +68,7 @@ class EditCoalescer:
         if state is None:
             state = self._keys[key] = _Key(edit)
         async with state.lock:
-            state.last = asyncio.get_running_loop().time()
+            state.last = self._monotonic()
             await edit()
 
     async def flush(self) -> None:
@@ -83,18 +95,16 @@ class EditCoalescer:
                     await asyncio.gather(*(self._edit(state) for state in waiting))
 
     async def _run(self, state: _Key) -> None:
-        loop = asyncio.get_running_loop()
         while state.dirty:
-            wait = state.last + self.interval - loop.time()
+            wait = state.last + self.interval - self._monotonic()
             if wait > 0:
-                await asyncio.sleep(wait)
+                await self._sleep(wait)
             await self._edit(state)
 
-    @staticmethod
-    async def _edit(state: _Key) -> None:
+    async def _edit(self, state: _Key) -> None:
         async with state.lock:
             state.dirty = False
-            state.last = asyncio.get_running_loop().time()
+            state.last = self._monotonic()
             try:
                 await state.edit()
             except Exception:

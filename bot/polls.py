@@ -12,8 +12,9 @@ its channel and never cast again. A bot that stops while casting lets that one
 vote finish first (within a grace period), so a plain restart does not leave
 a poll in doubt.
 
-Time is the bot's injectable clock. :meth:`PollService.run_due` closes every
-poll whose time is up; the background loop calls it, and tests call it directly.
+Time is the bot's injectable clock, and the scheduler's pauses its injectable
+``sleep``. :meth:`PollService.run_due` closes every poll whose time is up; the
+background loop calls it after each pause, and tests may call it directly.
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ from bot.error_messages import UserError, describe_error
 from bot.panels import CannotPost
 from bot.plays import outcome_of
 from bot.storage import Lock, Poll, Storage
+from bot.timing import Sleep, done_within
 from bot.views.buttons import poll_view
 from bot.voting import VoteService
 
@@ -54,6 +56,10 @@ POLL_EDIT_INTERVAL: Final = 5.0
 """Seconds between two tally edits of one poll message."""
 MAX_SLEEP: Final = 30.0
 """The scheduler looks at least this often (the clock can jump, e.g. after a suspend)."""
+MIN_SLEEP: Final = 0.5
+"""Shortest pause between two looks, so a poll that will not close cannot spin the loop."""
+RETRY_SLEEP: Final = MAX_SLEEP
+"""Pause after the scheduler itself failed (e.g. the database was unreachable)."""
 STOP_GRACE: Final = 30.0
 """Seconds a stopping bot waits for a poll vote on its way to be answered and recorded."""
 
@@ -89,6 +95,7 @@ class PollService:
         storage: Storage,
         votes: VoteService,
         clock: Callable[[], datetime],
+        sleep: Sleep = asyncio.sleep,
         edit_interval: float = POLL_EDIT_INTERVAL,
         stop_grace: float = STOP_GRACE,
     ) -> None:
@@ -96,6 +103,7 @@ class PollService:
         self._storage = storage
         self._votes = votes
         self._clock = clock
+        self._sleep = sleep
         self._stop_grace = stop_grace
         self.edits = EditCoalescer(edit_interval)
         self._wake = asyncio.Event()
@@ -145,16 +153,22 @@ class PollService:
                 pause = await self._next_pause()
             except Exception:
                 log.exception("The poll scheduler failed; trying again shortly")
-                pause = MAX_SLEEP
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=pause)
+                pause = RETRY_SLEEP
+            if self._wake.is_set():
+                continue  # woken during the look: look again at once
+            woken = asyncio.create_task(self._wake.wait())
+            try:
+                await done_within(woken, pause, self._sleep)
+            finally:
+                woken.cancel()
+                await asyncio.wait({woken})
 
     async def _next_pause(self) -> float:
         open_polls = await self._storage.polls.list_open()
         if not open_polls:
             return MAX_SLEEP
         until = (open_polls[0].ends_at - self._clock()).total_seconds()
-        return min(MAX_SLEEP, max(0.5, until))
+        return min(MAX_SLEEP, max(MIN_SLEEP, until))
 
     # -- starting and choosing ----------------------------------------------------------
 

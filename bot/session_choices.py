@@ -23,6 +23,7 @@ from bot.ctapi import ChastityTrackerClient, ChastityTrackerError, SessionInfo, 
 from bot.error_messages import UserError
 from bot.secrets import Secret
 from bot.storage import Storage
+from bot.timing import Sleep, done_within
 
 log = logging.getLogger(__name__)
 
@@ -97,6 +98,7 @@ class SessionChoices:
         max_stale: float = DEFAULT_MAX_STALE,
         max_members: int = 5_000,
         monotonic: Callable[[], float] = time.monotonic,
+        sleep: Sleep = asyncio.sleep,
     ) -> None:
         self._api = api
         self._accounts = accounts
@@ -106,6 +108,7 @@ class SessionChoices:
         self._max_stale = max_stale
         self._max_members = max_members
         self._monotonic = monotonic
+        self._sleep = sleep
         self._cache: dict[int, _Cached] = {}
         self._refreshing: dict[int, asyncio.Task[tuple[SessionInfo, ...] | None]] = {}
 
@@ -160,9 +163,8 @@ class SessionChoices:
             )
             self._refreshing[member_id] = task
             task.add_done_callback(lambda done: self._refresh_finished(member_id, done))
-        # On timeout asyncio.wait leaves the refresh running: it fills the cache for later.
-        done, _ = await asyncio.wait({task}, timeout=self._budget)
-        if task in done and not task.cancelled():
+        # Out of budget, the refresh is left running: it fills the cache for later.
+        if await done_within(task, self._budget, self._sleep) and not task.cancelled():
             fresh = task.result()
             if fresh is not None:
                 return fresh

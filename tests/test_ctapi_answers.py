@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import logging
-import socket
 from collections.abc import Callable
 from datetime import UTC, date, datetime
 from typing import Any
@@ -591,12 +590,11 @@ async def test_https_and_this_machine_are_not_warned_about(
     assert not [r for r in caplog.records if "unencrypted" in r.getMessage()]
 
 
-async def test_plain_http_to_this_machine_is_sent() -> None:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+async def test_plain_http_to_this_machine_is_sent(refused_port: int) -> None:
     for host in ("127.0.0.1", "localhost"):
-        async with ChastityTrackerClient(f"http://{host}:{port}", 1.0, attempts=1) as client:
+        async with ChastityTrackerClient(
+            f"http://{host}:{refused_port}", 1.0, attempts=1
+        ) as client:
             with pytest.raises(NotSent):
                 await client.stats(TOKEN)
 

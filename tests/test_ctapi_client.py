@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import socket
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -216,11 +215,10 @@ async def test_reads_survive_one_server_error(
     assert len(ct_fake.requests_to("/api/v2/stats.php")) == 2
 
 
-async def test_nothing_listening_is_not_sent() -> None:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    async with ChastityTrackerClient(f"http://127.0.0.1:{port}", 0.5, sleep=instant) as client:
+async def test_nothing_listening_is_not_sent(refused_port: int) -> None:
+    async with ChastityTrackerClient(
+        f"http://127.0.0.1:{refused_port}", 0.5, sleep=instant
+    ) as client:
         with pytest.raises(NotSent):
             await client.play_dice(Secret("whatever-token-123456"), 1)
 

@@ -3,7 +3,6 @@ flood control, and a result Discord would not take."""
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Callable
 from typing import Any
 
@@ -318,12 +317,9 @@ async def test_a_failure_after_the_play_does_not_invite_playing_again(
 
 
 async def test_an_unreachable_chastity_tracker_says_nothing_was_sent(
-    make_harness: HarnessFactory, ct_fake: FakeChastityTracker
+    make_harness: HarnessFactory, ct_fake: FakeChastityTracker, refused_port: int
 ) -> None:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        closed_port = probe.getsockname()[1]
-    harness = await make_harness(ct_api_base_url=f"http://127.0.0.1:{closed_port}")
+    harness = await make_harness(ct_api_base_url=f"http://127.0.0.1:{refused_port}")
     world = await players(harness, ct_fake)
 
     text = await private_error(harness, await harness.run("dice", {"session": world.session.id}))

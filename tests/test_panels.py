@@ -7,9 +7,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 from bot.ctapi import Choice
+from bot.edits import EditCoalescer
 from bot.panels import PanelService
 from bot.storage import Panel
 from bot.views.buttons import PanelButton, PollButton
+from tests.fake_time import FakeSleep
 from tests.fakes.ct_api import FakeChastityTracker, Fault, RecordedRequest
 from tests.fixtures.discord import HarnessFactory
 from tests.harness import FakeMessage, Harness
@@ -202,7 +204,8 @@ async def test_a_burst_of_clicks_becomes_few_edits_and_the_last_state_lands(
     lock = wearer(ct_fake)
     await register(harness, "cage", lock.token)
     message = await post_panel(harness)
-    panels(harness).edits.interval = 1.0
+    time = FakeSleep()  # the interval is over only when the test says so
+    panels(harness).edits = EditCoalescer(1.0, monotonic=time.monotonic, sleep=time)
     members = [harness.new_member(f"voter{n}") for n in range(8)]
     for n, member in enumerate(members):
         await connect(harness, member, ct_fake.add_user(f"voter{n}"))
@@ -211,8 +214,12 @@ async def test_a_burst_of_clicks_becomes_few_edits_and_the_last_state_lands(
     await asyncio.gather(*(click.wait_for_message() for click in clicks))
 
     assert len(game_posts(ct_fake)) == len(members)
+    # Every click asked for a redraw before its answer: the first drew at once, the
+    # others wait together for the interval to be over.
+    assert time.pending == [1.0]
+    time.release()
     await panels(harness).edits.flush()
-    assert 1 <= len(panel_edits(harness, message)) <= 3
+    assert len(panel_edits(harness, message)) == 2
     # The panel shows the last result the bot received (answers to concurrent votes
     # may arrive in any order, so that is not necessarily the last one applied):
     # one of Chastity Tracker's answers, whole, not a mix of several.

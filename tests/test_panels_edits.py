@@ -5,10 +5,12 @@ from __future__ import annotations
 import asyncio
 
 from bot.edits import EditCoalescer
+from tests.fake_time import FakeSleep
 
 
 async def test_a_burst_becomes_two_edits_and_the_last_state_lands() -> None:
-    coalescer = EditCoalescer(interval=0.2)
+    time = FakeSleep()
+    coalescer = EditCoalescer(interval=5.0, monotonic=time.monotonic, sleep=time)
     state = {"value": 0}
     drawn: list[int] = []
 
@@ -19,9 +21,39 @@ async def test_a_burst_becomes_two_edits_and_the_last_state_lands() -> None:
         state["value"] = value
         coalescer.request("panel", edit)
         await asyncio.sleep(0)
+
+    # The first request edits at once; the rest wait out the interval together.
+    assert await time.next_request() == 5.0
+    assert drawn == [1]
+    time.release()
     await coalescer.flush()
 
     assert drawn == [1, 20]
+    assert time.requested == [5.0]
+
+
+async def test_only_what_is_left_of_the_interval_is_waited() -> None:
+    time = FakeSleep()
+    coalescer = EditCoalescer(interval=5.0, monotonic=time.monotonic, sleep=time)
+    drawn: list[float] = []
+
+    async def edit() -> None:
+        drawn.append(time.monotonic())
+
+    coalescer.request("panel", edit)
+    await coalescer.flush()
+    time.advance(2.0)
+    coalescer.request("panel", edit)
+
+    assert await time.next_request() == 3.0
+    time.release()
+    await coalescer.flush()
+    time.advance(6.0)
+    coalescer.request("panel", edit)  # the interval is over: at once
+    await coalescer.flush()
+
+    assert drawn == [0.0, 5.0, 11.0]
+    assert time.requested == [3.0]
 
 
 async def test_keys_do_not_wait_for_each_other() -> None:

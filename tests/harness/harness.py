@@ -7,6 +7,7 @@ answers go over HTTP to the fake Discord, which records them.
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
@@ -14,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from bot.app import ChastityBot, create_bot
 from bot.config import Settings
+from bot.timing import Sleep
 from tests.harness import internals
 from tests.harness.clock import TestClock
 from tests.harness.fake_discord import (
@@ -99,12 +101,14 @@ class Harness:
         snowflake: Snowflakes,
         world: World,
         fake: FakeDiscord,
+        sleep: Sleep = asyncio.sleep,
     ) -> None:
         self.settings = settings
         self.api = api
         self.storage = storage
         self.vault = vault
         self.clock = clock
+        self.sleep = sleep
         self.snowflake = snowflake
         self.world = world
         self.fake = fake
@@ -130,6 +134,7 @@ class Harness:
         world: World,
         prepare: Prepare | None = None,
         response_window: float = RESPONSE_WINDOW,
+        sleep: Sleep = asyncio.sleep,
     ) -> Harness:
         fake = FakeDiscord(
             clock,
@@ -150,6 +155,7 @@ class Harness:
             snowflake=snowflake,
             world=world,
             fake=fake,
+            sleep=sleep,
         )
         try:
             harness._bot = await harness._launch(prepare)
@@ -171,6 +177,7 @@ class Harness:
             storage=self.storage,
             vault=self.vault,
             clock=self.clock.now,
+            sleep=self.sleep,
         )
         try:
             if prepare is not None:
