@@ -131,7 +131,7 @@ def _validator(path: str, method: str) -> Draft202012Validator:
 
 
 def _by_type(node: Any, schemas: dict[str, Any]) -> Any:
-    """A copy of ``node`` with every union of ``type``-tagged members as an if/then chain."""
+    """A copy of ``node`` with every union of ``type``-tagged members as one BY_TYPE lookup."""
     if isinstance(node, list):
         return [_by_type(item, schemas) for item in node]
     if not isinstance(node, dict):

@@ -403,8 +403,11 @@ class FakeDiscord:
             response = _json(answer, status=status)
             self._record_rejection(request, error)
             if isinstance(error, OffSpecBody):
+                # The route's template, not its path: that holds interaction tokens.
+                route = request.match_info.route.resource
+                where = route.canonical if route is not None else "?"
                 self.failures.append(
-                    f"{request.method} {request.path} sent a body Discord refuses: "
+                    f"{request.method} {where} sent a body Discord refuses: "
                     + "; ".join(str(v) for v in error.violations)
                 )
         self.requests.append(
@@ -429,7 +432,9 @@ class FakeDiscord:
         key = (request.method, route.canonical.removeprefix(API_PREFIX))
         operation = SPEC_OPERATIONS.get(key) or BODILESS_OPERATIONS.get(key)
         if operation is None:
-            raise RuntimeError(f"the fake route {key} is not mapped to a Discord operation")
+            # A route added to the fake without saying which Discord operation it is.
+            self.failures.append(f"{key} is not mapped to a Discord operation in the fake")
+            raise DiscordError(404, 0, "404: Not Found")
         if request.match_info.get("message_id") == "@original":
             operation = operation.replace("{message_id}", "@original")
         refuse(discord_spec.check_body(operation, request.method, sent))
