@@ -155,7 +155,7 @@ async def run_bot(  # noqa: PLR0917
 ) -> Figures:
     world = scenario.build_world(WARMUP + n)
     ct = CtProcess(latency)
-    await ct.start(world.spec())
+    ct_started = asyncio.ensure_future(ct.start(world.spec()))
     fake, discord_world, clock, snowflake = await start_discord()
     harness = BenchHarness(fake, discord_world, clock, snowflake)
     remote: BotProcess | None = None
@@ -181,7 +181,7 @@ async def run_bot(  # noqa: PLR0917
         if profile_dir is not None:
             config["profile"] = str(profile_dir / f"{scenario.name}-{n}-{bot}.prof")
         remote = BotProcess(config)
-        await remote.start()
+        await asyncio.gather(remote.start(), ct_started)
         harness.connect_bot(remote)
         run = Run(bot, n, world, ct.sessions, harness, members)
         await scenario.setup(run)
@@ -205,6 +205,8 @@ async def run_bot(  # noqa: PLR0917
             driver_cpu_seconds=driver_cpu,
         )
     finally:
+        if not ct_started.done():
+            ct_started.cancel()
         if remote is not None:
             await remote.close()
         await fake.close()

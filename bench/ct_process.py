@@ -44,8 +44,8 @@ class CountingChastityTracker(FakeChastityTracker):
     at least one request.
     """
 
-    def __init__(self, *, seed: int) -> None:
-        super().__init__(seed=seed)
+    def __init__(self, *, seed: int, port: int = 0) -> None:
+        super().__init__(seed=seed, port=port)
         self.connections: set[tuple[str, int]] = set()
         self.per_path: Counter[str] = Counter()
         self.per_status: Counter[int] = Counter()
@@ -81,11 +81,11 @@ def build_world(ct: FakeChastityTracker, world: dict[str, Any]) -> dict[str, Any
     return {"sessions": sessions}
 
 
-async def serve(latency: float, seed: int) -> None:
+async def serve(latency: float, seed: int, port: int) -> None:
     loop = asyncio.get_running_loop()
     reader = asyncio.StreamReader(limit=64 * 1024 * 1024)
     await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
-    async with CountingChastityTracker(seed=seed) as ct:
+    async with CountingChastityTracker(seed=seed, port=port) as ct:
         if latency > 0:
             for path in PATHS:
                 ct.inject(Fault.delay(latency), path=path, times=None)
@@ -101,8 +101,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.ct_process")
     parser.add_argument("--latency", type=float, default=0.2, help="seconds per answer")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (0: any free one)")
     args = parser.parse_args(argv)
-    asyncio.run(serve(args.latency, args.seed))
+    asyncio.run(serve(args.latency, args.seed, args.port))
     return 0
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import socket
 import sys
 import time
 from dataclasses import dataclass, field
@@ -185,13 +186,22 @@ class BotProcess:
             self._server = None
 
 
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
 class CtProcess:
     """The fake Chastity Tracker (bench.ct_process) in a child process."""
 
     def __init__(self, latency: float) -> None:
         self.latency = latency
         self.process: asyncio.subprocess.Process | None = None
-        self.base_url = ""
+        # Known before it starts, so the bot can start at the same time.
+        self.port = free_port()
+        self.base_url = f"http://127.0.0.1:{self.port}"
         self.sessions: list[int] = []
 
     async def start(self, world: dict[str, Any]) -> None:
@@ -201,13 +211,16 @@ class CtProcess:
             "bench.ct_process",
             "--latency",
             str(self.latency),
+            "--port",
+            str(self.port),
             stdin=asyncio.subprocess.PIPE,
             stdout=asyncio.subprocess.PIPE,
             limit=LINE_LIMIT,
             cwd=ROOT,
         )
         built = await self._ask(json.dumps(world))
-        self.base_url = built["base_url"]
+        if built["base_url"] != self.base_url:
+            raise RuntimeError(f"the fake Chastity Tracker is at {built['base_url']}")
         self.sessions = built["sessions"]
 
     async def counts(self) -> dict[str, Any]:
