@@ -11,7 +11,7 @@ it reads JSON lines:
 - ``{"op": "dispatch", "t": "INTERACTION_CREATE" | "GUILD_CREATE", "d": {...}}``:
   handed to discord.py's own gateway parser, as the harness does in-process;
 - ``{"op": "usage"}``: answered with this process's CPU seconds (every thread:
-  ``time.process_time``) and peak RSS (``ru_maxrss``);
+  ``time.process_time``) and peak RSS (``VmHWM``);
 - ``{"op": "stop"}``: answered like ``usage``, then the bot closes and the process exits.
 
     python -m bench.bot_process '<config json>'
@@ -37,13 +37,29 @@ DISCORD_TOKEN = "bench.discord.token.NzkyNzE1NDU0MTk2MDg4ODQy"
 LINE_LIMIT = 64 * 1024 * 1024
 
 
+def peak_rss_kib() -> int:
+    """This process's peak resident set in KiB.
+
+    Linux keeps ``ru_maxrss`` across exec, so a child started by a big parent
+    would report the parent's peak; ``VmHWM`` belongs to this program alone.
+    """
+    try:
+        status = Path("/proc/self/status").read_text(encoding="ascii")
+    except OSError:
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    for line in status.splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1])
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+
 def usage() -> dict[str, Any]:
     rusage = resource.getrusage(resource.RUSAGE_SELF)
     return {
         "cpu_seconds": time.process_time(),
         "user_seconds": rusage.ru_utime,
         "system_seconds": rusage.ru_stime,
-        "peak_rss_kib": rusage.ru_maxrss,  # KiB on Linux
+        "peak_rss_kib": peak_rss_kib(),
     }
 
 

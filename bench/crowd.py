@@ -28,7 +28,8 @@ Three kinds of process, so the bot's figures are the bot's alone:
   parser, as the harness does in-process. Its CPU time is ``time.process_time()``
   (user + system, every thread of the process: event loop, SQLite thread,
   executors) read just before the burst and after the last answer plus 0.5 s
-  of quiet; its peak RSS is ``ru_maxrss`` of the process, start to stop.
+  of quiet; its peak RSS is the process's high-water mark (``VmHWM``; Linux
+  carries ``ru_maxrss`` over from the parent across exec), start to stop.
 
 First response: from sending the interaction to the fake Discord handling the
 bot's first callback (accepted or refused). Completion: to what the member
