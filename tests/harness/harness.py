@@ -376,8 +376,12 @@ class Harness:
         )
         self.fake.add_interaction(record)
         self._contexts[interaction_id] = (actor, channel, guild)
-        internals.gateway_parser(self.bot, "INTERACTION_CREATE")(payload)
+        self.deliver(payload)
         return InteractionResult(self.fake, record)
+
+    def deliver(self, payload: dict[str, Any]) -> None:
+        """Hand one INTERACTION_CREATE to the bot, as the gateway would (here: in-process)."""
+        internals.gateway_parser(self.bot, "INTERACTION_CREATE")(payload)
 
     # -- helpers ----------------------------------------------------------------------
 
