@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: run test lint typecheck pytest lock clean
+.PHONY: run test lint typecheck pytest bench lock clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +31,11 @@ pytest: $(STAMP)
 	$(BIN)/pytest -q $(PYTEST_ARGS)
 
 test: lint typecheck pytest
+
+# The bot under a crowd next to a bare discord.py bot (bench/crowd.py); a few minutes.
+# BENCH_ARGS="--quick" for small crowds, "--scenario dice --n 300 --json out.json", ...
+bench: $(STAMP)
+	$(BIN)/python -m bench.crowd $(BENCH_ARGS)
 
 # Re-pin every dependency (runtime and test) after changing pyproject.toml.
 lock: $(BIN)/python

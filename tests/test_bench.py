@@ -1,8 +1,23 @@
-"""The benchmarks keep running: each is executed once with tiny sizes."""
+"""The benchmarks keep running: each is executed once with tiny sizes.
+
+They check that every figure is reported, never how fast anything is: performance
+claims come from running the benchmarks on a quiet machine, not from tests.
+"""
+
+import json
+import math
+import re
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
 from bench import redaction
+from bench.report import ROWS
+from bench.scenarios import BOTS, SCENARIOS
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_redaction_benchmark_prints_its_table(capsys: pytest.CaptureFixture[str]) -> None:
@@ -10,3 +25,49 @@ def test_redaction_benchmark_prints_its_table(capsys: pytest.CaptureFixture[str]
     lines = capsys.readouterr().out.splitlines()
     assert lines[0].startswith("unfiltered log record:")
     assert [line.split()[0] for line in lines[2:]] == ["0", "50"]
+
+
+def test_crowd_benchmark_reports_every_figure_for_both_bots(tmp_path: Path) -> None:
+    out = tmp_path / "crowd.json"
+    run = subprocess.run(  # noqa: S603 - our own interpreter and module
+        [sys.executable, "-m", "bench.crowd", "--n", "5", "--latency", "0.01", "--json", str(out)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert run.returncode == 0, run.stderr[-3000:]
+    report = json.loads(out.read_text(encoding="utf-8"))
+
+    assert [(s["scenario"], s["n"]) for s in report["scenarios"]] == [
+        (name, 5) for name in SCENARIOS
+    ]
+    for scenario in report["scenarios"]:
+        where = scenario["scenario"]
+        assert set(scenario["bots"]) == set(BOTS)
+        for bot, figures in scenario["bots"].items():
+            for name, _, _ in ROWS:
+                value = figures[name]
+                assert isinstance(value, int | float), (where, bot, name, value)
+                assert math.isfinite(value), (where, bot, name, value)
+                assert value >= 0, (where, bot, name, value)
+            # Every member is accounted for (answered, or refused by Discord as too late),
+            # and the bot's own process was measured.
+            assert figures["interactions"] == 5, (where, bot)
+            assert figures["completed"] >= 1, (where, bot)
+            assert figures["completed"] + figures["missed_acks"] >= 5, (where, bot)
+            assert figures["cpu_seconds"] > 0, (where, bot)
+            assert figures["peak_rss_mib"] > 10, (where, bot)
+            assert figures["first_p50_ms"] <= figures["first_max_ms"], (where, bot)
+        assert set(scenario["ratios"]) == {name for name, _, _ in ROWS}
+        assert all(r.endswith("x") or r in ("inf", "n/a") for r in scenario["ratios"].values())
+        # The table shows the same figures, side by side, ratios as "1.23x".
+        assert f"{where}, N=5" in run.stdout
+    uses_ct = {s["scenario"]: s["bots"] for s in report["scenarios"]}
+    for name in ("dice", "connect", "panel"):
+        for bot in BOTS:
+            assert uses_ct[name][bot]["ct_requests"] == 5, (name, bot)
+            assert uses_ct[name][bot]["ct_connections"] >= 0, (name, bot)
+    assert "first response p99 (ms)" in run.stdout
+    assert re.search(r"\d+\.\d\dx$", run.stdout, re.MULTILINE)

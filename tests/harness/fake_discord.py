@@ -3,8 +3,15 @@
 It serves login, command sync, interaction callbacks, followups and channel
 messages on 127.0.0.1, enforces Discord's rules (3-second first response,
 one acknowledgement, visibility fixed by a defer, edits of deleted messages
-fail), records everything the bot sent, in order, and records any request to a
-route it does not know as a failure for the test to report.
+fail, the bot's permissions in each channel), records everything the bot
+sent, in order, and records as a failure for the test to report:
+
+- any request to a route it does not know;
+- any request body Discord would refuse: checked against the route's schema in
+  Discord's OpenAPI description (discord_spec.py), then against the documented
+  rules the description cannot express (discord_rules.py). Such a body is
+  answered 400 50035 "Invalid Form Body" with Discord's ``errors`` object, as
+  Discord does, and the test fails even if the bot copes with the answer.
 """
 
 from __future__ import annotations
@@ -15,11 +22,14 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import discord
 from aiohttp import web
 
-from tests.harness import internals
+from tests.harness import discord_rules, discord_spec, internals
 from tests.harness.clock import TestClock
+from tests.harness.discord_spec import Violation
 from tests.harness.models import (
+    BOT_PERMISSIONS,
     DM,
     EPHEMERAL,
     LOADING,
@@ -28,7 +38,6 @@ from tests.harness.models import (
     FakeMessage,
     FakeUser,
     Snowflakes,
-    walk_components,
 )
 
 API_PREFIX = "/api/v10"
@@ -67,7 +76,51 @@ ALLOWED_CALLBACKS = {
 
 
 BODY = web.RequestKey("body", object)
+# The body as sent, for the schema: a multipart request's payload_json part.
+SENT_BODY = web.RequestKey("sent_body", object)
 INTERACTION_ID = web.RequestKey("interaction_id", int)
+
+# Each route the fake serves with a body, as the operation in Discord's OpenAPI
+# description whose request schema the body must follow.
+SPEC_OPERATIONS: dict[tuple[str, str], str] = {
+    ("PUT", "/applications/{app_id}/commands"): "/applications/{application_id}/commands",
+    ("PUT", "/applications/{app_id}/guilds/{guild_id}/commands"): (
+        "/applications/{application_id}/guilds/{guild_id}/commands"
+    ),
+    ("POST", "/interactions/{interaction_id}/{token}/callback"): (
+        "/interactions/{interaction_id}/{interaction_token}/callback"
+    ),
+    ("POST", "/webhooks/{app_id}/{token}"): "/webhooks/{webhook_id}/{webhook_token}",
+    ("PATCH", "/webhooks/{app_id}/{token}/messages/{message_id}"): (
+        "/webhooks/{webhook_id}/{webhook_token}/messages/{message_id}"
+    ),
+    ("POST", "/channels/{channel_id}/messages"): "/channels/{channel_id}/messages",
+    ("PATCH", "/channels/{channel_id}/messages/{message_id}"): (
+        "/channels/{channel_id}/messages/{message_id}"
+    ),
+}
+# Routes whose requests carry no body, and the operation each is.
+BODILESS_OPERATIONS: dict[tuple[str, str], str] = {
+    ("GET", "/users/@me"): "/users/@me",
+    ("GET", "/oauth2/applications/@me"): "/oauth2/applications/@me",
+    ("GET", "/applications/{app_id}/commands"): "/applications/{application_id}/commands",
+    ("GET", "/applications/{app_id}/guilds/{guild_id}/commands"): (
+        "/applications/{application_id}/guilds/{guild_id}/commands"
+    ),
+    ("GET", "/webhooks/{app_id}/{token}/messages/{message_id}"): (
+        "/webhooks/{webhook_id}/{webhook_token}/messages/{message_id}"
+    ),
+    ("DELETE", "/webhooks/{app_id}/{token}/messages/{message_id}"): (
+        "/webhooks/{webhook_id}/{webhook_token}/messages/{message_id}"
+    ),
+    ("GET", "/channels/{channel_id}"): "/channels/{channel_id}",
+    ("GET", "/channels/{channel_id}/messages/{message_id}"): (
+        "/channels/{channel_id}/messages/{message_id}"
+    ),
+    ("DELETE", "/channels/{channel_id}/messages/{message_id}"): (
+        "/channels/{channel_id}/messages/{message_id}"
+    ),
+}
 
 
 def _json(data: Any, status: int = 200) -> web.Response:
@@ -80,11 +133,52 @@ def _json(data: Any, status: int = 200) -> web.Response:
 class DiscordError(Exception):
     """An error answer, in Discord's JSON shape."""
 
-    def __init__(self, status: int, code: int, message: str) -> None:
+    def __init__(
+        self, status: int, code: int, message: str, errors: dict[str, Any] | None = None
+    ) -> None:
         super().__init__(f"{status} {code} {message}")
         self.status = status
         self.code = code
         self.message = message
+        self.errors = errors
+
+    def answer(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"code": self.code, "message": self.message}
+        if self.errors is not None:
+            data["errors"] = self.errors
+        return data
+
+
+class OffSpecBody(DiscordError):
+    """A body real Discord refuses: 400 Invalid Form Body, and a failure of the test."""
+
+    def __init__(self, violations: list[Violation]) -> None:
+        if [v.code for v in violations] == [discord_rules.EMPTY_MESSAGE]:
+            super().__init__(400, 50006, "Cannot send an empty message")
+        else:
+            super().__init__(400, 50035, "Invalid Form Body", _errors_object(violations))
+        self.violations = violations
+
+
+def _errors_object(violations: list[Violation]) -> dict[str, Any]:
+    """Discord's nested ``errors``: ``{"embeds": {"0": {"title": {"_errors": [...]}}}}``."""
+    errors: dict[str, Any] = {}
+    for violation in violations:
+        node = errors
+        for step in violation.where.split(".") if violation.where else []:
+            node = node.setdefault(step, {})
+        node.setdefault("_errors", []).append(
+            {"code": violation.code, "message": violation.problem}
+        )
+    return errors
+
+
+def missing_access() -> DiscordError:
+    return DiscordError(403, 50001, "Missing Access")
+
+
+def missing_permissions() -> DiscordError:
+    return DiscordError(403, 50013, "Missing Permissions")
 
 
 def unknown_interaction() -> DiscordError:
@@ -99,8 +193,13 @@ def unknown_webhook() -> DiscordError:
     return DiscordError(404, 10015, "Unknown Webhook")
 
 
-def invalid_form(reason: str) -> DiscordError:
-    return DiscordError(400, 50035, f"Invalid Form Body: {reason}")
+def off_spec(where: str, problem: str) -> OffSpecBody:
+    return OffSpecBody([Violation(where, problem)])
+
+
+def refuse(violations: list[Violation]) -> None:
+    if violations:
+        raise OffSpecBody(violations)
 
 
 @dataclass
@@ -170,6 +269,8 @@ class FakeDiscord:
         }
         self.snowflake = snowflakes
         self.response_window = response_window
+        # The bot's permissions per channel; a channel not listed has BOT_PERMISSIONS.
+        self.bot_permissions: dict[int, discord.Permissions] = {}
 
         self.requests: list[RecordedRequest] = []
         self.events: list[Event] = []
@@ -234,6 +335,13 @@ class FakeDiscord:
             if m.channel_id == channel_id and not m.ephemeral and not m.deleted
         ]
 
+    def set_bot_permissions(self, channel_id: int, permissions: discord.Permissions) -> None:
+        """What the bot may do in a channel from now on (its roles and overwrites, resolved)."""
+        self.bot_permissions[channel_id] = permissions
+
+    def bot_permissions_in(self, channel_id: int) -> discord.Permissions:
+        return self.bot_permissions.get(channel_id, BOT_PERMISSIONS)
+
     def delete_message(self, message_id: int) -> None:
         """Someone (a moderator) deletes a message: later edits get 10008."""
         self.messages[message_id].deleted = True
@@ -279,19 +387,29 @@ class FakeDiscord:
         request: web.Request,
         handler: Callable[[web.Request], Awaitable[web.StreamResponse]],
     ) -> web.StreamResponse:
-        body = await _read_body(request)
+        sent, body = await _read_body(request)
+        request[SENT_BODY] = sent
         request[BODY] = body
         try:
+            self._check_against_spec(request, sent)
             response = await handler(request)
             status = response.status
             answer: Any = None
             if isinstance(response, web.Response) and response.body is not None:
                 answer = json.loads(response.text)
         except DiscordError as error:
-            answer = {"code": error.code, "message": error.message}
+            answer = error.answer()
             status = error.status
             response = _json(answer, status=status)
             self._record_rejection(request, error)
+            if isinstance(error, OffSpecBody):
+                # The route's template, not its path: that holds interaction tokens.
+                route = request.match_info.route.resource
+                where = route.canonical if route is not None else "?"
+                self.failures.append(
+                    f"{request.method} {where} sent a body Discord refuses: "
+                    + "; ".join(str(v) for v in error.violations)
+                )
         self.requests.append(
             RecordedRequest(
                 method=request.method,
@@ -305,6 +423,21 @@ class FakeDiscord:
         )
         await self.notify()
         return response
+
+    def _check_against_spec(self, request: web.Request, sent: Any) -> None:
+        """The body against its operation's request schema in Discord's OpenAPI description."""
+        route = request.match_info.route.resource
+        if route is None or route.canonical == "/{tail}":
+            return  # an unknown route: _unknown reports it
+        key = (request.method, route.canonical.removeprefix(API_PREFIX))
+        operation = SPEC_OPERATIONS.get(key) or BODILESS_OPERATIONS.get(key)
+        if operation is None:
+            # A route added to the fake without saying which Discord operation it is.
+            self.failures.append(f"{key} is not mapped to a Discord operation in the fake")
+            raise DiscordError(404, 0, "404: Not Found")
+        if request.match_info.get("message_id") == "@original":
+            operation = operation.replace("{message_id}", "@original")
+        refuse(discord_spec.check_body(operation, request.method, sent))
 
     def _record_rejection(self, request: web.Request, error: DiscordError) -> None:
         interaction_id = request.get(INTERACTION_ID)
@@ -366,12 +499,12 @@ class FakeDiscord:
     async def _put_commands(self, request: web.Request) -> web.Response:
         scope = self._scope(request)
         payload = request[BODY]
-        if not isinstance(payload, list) or len(payload) > 100:
-            raise invalid_form("expected a list of at most 100 commands")
+        if not isinstance(payload, list):
+            raise off_spec("", "expected a list of commands")
+        refuse(discord_rules.check_commands(payload))
         previous = {c["name"]: c["id"] for c in self.commands.get(scope, [])}
         registered = []
         for command in payload:
-            _validate_command(command)
             registered.append(
                 command
                 | {
@@ -413,31 +546,29 @@ class FakeDiscord:
             raise DiscordError(400, 40060, "Interaction has already been acknowledged.")
         if self.clock.monotonic() - interaction.started > self.response_window:
             raise unknown_interaction()
-        if not isinstance(body, dict) or "type" not in body:
-            raise invalid_form("type is required")
-        callback_type = body["type"]
+        callback_type = body["type"]  # the schema requires it
         if callback_type not in ALLOWED_CALLBACKS[interaction.type]:
-            raise DiscordError(400, 50035, "Invalid Form Body: interaction response type")
+            raise off_spec("type", f"{callback_type} cannot answer interaction {interaction.type}")
         data = body.get("data") or {}
         message: FakeMessage | None = None
         if callback_type == CHANNEL_MESSAGE:
-            _validate_message(data, creating=True)
-            message = self._new_message(interaction, data, flags=data.get("flags", 0))
+            refuse(discord_rules.check_message(data, creating=True, prefix="data"))
+            message = self._new_message(interaction, data, flags=data.get("flags") or 0)
         elif callback_type == DEFERRED_CHANNEL_MESSAGE:
             flags = (data.get("flags", 0) & EPHEMERAL) | LOADING
             message = self._new_message(interaction, {}, flags=flags)
         elif callback_type in (DEFERRED_UPDATE_MESSAGE, UPDATE_MESSAGE):
             if interaction.message_id is None:
-                raise DiscordError(400, 50035, "Invalid Form Body: no message to update")
+                raise off_spec("type", "this interaction has no message to update")
             interaction.original_id = interaction.message_id
             if callback_type == UPDATE_MESSAGE:
-                _validate_message(data, creating=False)
+                refuse(discord_rules.check_message(data, creating=False, prefix="data"))
                 message = self._live_message(interaction.message_id)
                 self._apply_edit(message, data)
         elif callback_type == AUTOCOMPLETE_RESULT:
-            _validate_choices(data)
+            refuse(discord_rules.check_choices(data))
         elif callback_type == MODAL:
-            _validate_modal(data)
+            refuse(discord_rules.check_modal(data))
         interaction.response_type = callback_type
         interaction.response = body
         self._event("response", interaction.id, message.id if message else None, body)
@@ -493,7 +624,7 @@ class FakeDiscord:
     async def _followup(self, request: web.Request) -> web.Response:
         interaction = self._hook_interaction(request)
         data = request[BODY]
-        _validate_message(data, creating=True)
+        refuse(discord_rules.check_message(data, creating=True))
         original = self.messages.get(interaction.original_id) if interaction.original_id else None
         if original is not None and original.loading and not original.deleted:
             # The first followup after a defer replaces "thinking...", keeping
@@ -501,7 +632,7 @@ class FakeDiscord:
             self._apply_edit(original, data, resolve=True)
             message = original
         else:
-            message = self._new_message(interaction, data, flags=data.get("flags", 0))
+            message = self._new_message(interaction, data, flags=data.get("flags") or 0)
         interaction.followup_ids.append(message.id)
         self._event("followup", interaction.id, message.id, data)
         if request.query.get("wait") in ("1", "true", "True"):
@@ -526,7 +657,7 @@ class FakeDiscord:
         interaction = self._hook_interaction(request)
         message = self._hook_message(request, interaction)
         data = request[BODY]
-        _validate_message(data, creating=False)
+        refuse(discord_rules.check_message(data, creating=False))
         self._apply_edit(message, data, resolve=True)
         self._event("edit", interaction.id, message.id, data)
         return _json(message.payload())
@@ -541,11 +672,27 @@ class FakeDiscord:
     # -- channels ------------------------------------------------------------------
 
     def _channel(self, request: web.Request) -> FakeChannel:
+        """The channel of a channel route, which the bot must be able to see."""
         self._require_bot_auth(request)
         channel = self.channels.get(int(request.match_info["channel_id"]))
         if channel is None:
             raise DiscordError(404, 10003, "Unknown Channel")
+        if not self.bot_permissions_in(channel.id).view_channel:
+            raise missing_access()
         return channel
+
+    def _shown(self, channel: FakeChannel, data: dict[str, Any]) -> dict[str, Any]:
+        """What Discord keeps of a message the bot sends or edits in a channel.
+
+        Without Embed Links, Discord drops the embeds and keeps the rest, which
+        may leave nothing to send; files need Attach Files.
+        """
+        permissions = self.bot_permissions_in(channel.id)
+        if data.get("attachments") and not permissions.attach_files:
+            raise missing_permissions()
+        if data.get("embeds") and not permissions.embed_links:
+            return {key: value for key, value in data.items() if key != "embeds"}
+        return data
 
     def _live_message(self, message_id: int) -> FakeMessage:
         message = self.messages.get(message_id)
@@ -555,6 +702,8 @@ class FakeDiscord:
 
     def _channel_message(self, request: web.Request) -> FakeMessage:
         channel = self._channel(request)
+        if request.method == "GET" and not self.bot_permissions_in(channel.id).read_message_history:
+            raise missing_access()
         message = self._live_message(int(request.match_info["message_id"]))
         if message.channel_id != channel.id or message.ephemeral:
             raise unknown_message()
@@ -566,14 +715,20 @@ class FakeDiscord:
     async def _post_channel_message(self, request: web.Request) -> web.Response:
         channel = self._channel(request)
         data = request[BODY]
-        _validate_message(data, creating=True)
+        refuse(discord_rules.check_message(data, creating=True))
+        if not self.bot_permissions_in(channel.id).send_messages:
+            raise missing_permissions()
+        data = self._shown(channel, data)
+        if not (data.get("content") or data.get("embeds") or data.get("components")):
+            # Only embeds, and no Embed Links: Discord has nothing left to send.
+            raise DiscordError(400, 50006, "Cannot send an empty message")
         message = FakeMessage(
             id=self.snowflake(),
             channel_id=channel.id,
             guild_id=channel.guild_id,
             author=self.bot_user,
             created_at=self.clock.now(),
-            flags=data.get("flags", 0) & ~EPHEMERAL,
+            flags=(data.get("flags") or 0) & ~EPHEMERAL,
         )
         self._fill(message, data)
         self.messages[message.id] = message
@@ -588,7 +743,8 @@ class FakeDiscord:
         if message.author.id != self.bot_user.id:
             raise DiscordError(403, 50005, "Cannot edit a message authored by another user")
         data = request[BODY]
-        _validate_message(data, creating=False)
+        refuse(discord_rules.check_message(data, creating=False))
+        data = self._shown(self.channels[message.channel_id], data)
         self._apply_edit(message, data)
         self._event("channel_edit", None, message.id, data)
         return _json(message.payload())
@@ -605,7 +761,31 @@ class FakeDiscord:
         message.content = data.get("content") or ""
         message.embeds = list(data.get("embeds") or [])
         message.components = list(data.get("components") or [])
-        message.attachments = list(data.get("attachments") or [])
+        message.attachments = self._attachments(message, data.get("attachments") or [])
+
+    def _attachments(
+        self, message: FakeMessage, sent: list[dict[str, Any]]
+    ) -> list[dict[str, Any]]:
+        """Discord's attachment objects: an upload becomes one, a kept one stays as it was."""
+        kept = {str(a["id"]): a for a in message.attachments}
+        attachments = []
+        for attachment in sent:
+            if str(attachment.get("id")) in kept and "size" not in attachment:
+                attachments.append(kept[str(attachment["id"])])
+                continue
+            attachment_id = self.snowflake()
+            filename = attachment.get("filename") or "file"
+            url = f"https://cdn.discordapp.com/attachments/{message.channel_id}/{attachment_id}/{filename}"
+            attachments.append(
+                {
+                    "id": str(attachment_id),
+                    "filename": filename,
+                    "size": attachment.get("size", 0),
+                    "url": url,
+                    "proxy_url": url,
+                }
+            )
+        return attachments
 
     def _apply_edit(
         self, message: FakeMessage, data: dict[str, Any], *, resolve: bool = False
@@ -618,104 +798,38 @@ class FakeDiscord:
         if "components" in data:
             message.components = list(data["components"] or [])
         if "attachments" in data:
-            message.attachments = list(data["attachments"] or [])
+            message.attachments = self._attachments(message, data["attachments"] or [])
         if resolve:
             message.flags &= ~LOADING
         message.edited_at = self.clock.now()
 
 
-async def _read_body(request: web.Request) -> Any:
+async def _read_body(request: web.Request) -> tuple[Any, Any]:
+    """The body as sent (for the schema) and as the fake reads it (files as attachments)."""
     if not request.can_read_body:
-        return None
+        return None, None
     if request.content_type.startswith("multipart/"):
         form = await request.post()
         payload = form.get("payload_json")
-        data: dict[str, Any] = json.loads(str(payload)) if payload is not None else {}
-        files = [
-            {"filename": getattr(value, "filename", name)}
-            for name, value in form.items()
-            if name != "payload_json"
+        sent: Any = json.loads(str(payload)) if payload is not None else {}
+        data: dict[str, Any] = dict(sent) if isinstance(sent, dict) else {}
+        uploads = {name: value for name, value in form.items() if name != "payload_json"}
+        described = data.get("attachments") or [
+            {"id": index, "filename": getattr(value, "filename", name)}
+            for index, (name, value) in enumerate(uploads.items())
         ]
-        data.setdefault("attachments", files)
-        return data
+        attachments = []
+        for attachment in described:
+            upload = uploads.get(f"files[{attachment.get('id')}]")
+            if isinstance(upload, web.FileField):
+                attachments.append(attachment | {"size": len(upload.file.read())})
+            else:
+                attachments.append(attachment)
+        data["attachments"] = attachments
+        return sent, data
     text = await request.text()
-    return json.loads(text) if text else None
-
-
-def _validate_command(command: dict[str, Any]) -> None:
-    name = command.get("name", "")
-    if not (1 <= len(name) <= 32) or name != name.lower():
-        raise invalid_form(f"command name {name!r} must be 1-32 lowercase characters")
-    if command.get("type", 1) == 1 and not (1 <= len(command.get("description", "")) <= 100):
-        raise invalid_form(f"command {name!r} needs a description of 1-100 characters")
-    if len(command.get("options", [])) > 25:
-        raise invalid_form(f"command {name!r} has more than 25 options")
-
-
-def _validate_message(data: Any, *, creating: bool) -> None:
-    if not isinstance(data, dict):
-        raise invalid_form("expected a JSON object")
-    content = data.get("content") or ""
-    embeds = data.get("embeds") or []
-    components = data.get("components") or []
-    if len(content) > 2000:
-        raise invalid_form("content is longer than 2000 characters")
-    if len(embeds) > 10:
-        raise invalid_form("more than 10 embeds")
-    total = 0
-    for embed in embeds:
-        total += _embed_length(embed)
-    if total > 6000:
-        raise invalid_form("embeds are longer than 6000 characters in total")
-    for component in walk_components(components):
-        custom_id = component.get("custom_id")
-        if custom_id is not None and not (1 <= len(custom_id) <= 100):
-            raise invalid_form(f"custom_id {custom_id!r} must be 1-100 characters")
-    if len(components) > 5 and not (data.get("flags", 0) & (1 << 15)):
-        raise invalid_form("more than 5 action rows")
-    if creating and not (content or embeds or components or data.get("attachments")):
-        raise DiscordError(400, 50006, "Cannot send an empty message")
-
-
-def _embed_length(embed: dict[str, Any]) -> int:
-    limits = {"title": 256, "description": 4096}
-    length = 0
-    for key, limit in limits.items():
-        value = embed.get(key) or ""
-        if len(value) > limit:
-            raise invalid_form(f"embed {key} is longer than {limit} characters")
-        length += len(value)
-    fields = embed.get("fields", [])
-    if len(fields) > 25:
-        raise invalid_form("an embed has more than 25 fields")
-    for embed_field in fields:
-        name, value = embed_field.get("name", ""), embed_field.get("value", "")
-        if not (1 <= len(name) <= 256) or not (1 <= len(value) <= 1024):
-            raise invalid_form("an embed field name must be 1-256 and value 1-1024 characters")
-        length += len(name) + len(value)
-    footer = (embed.get("footer") or {}).get("text") or ""
-    if len(footer) > 2048:
-        raise invalid_form("embed footer is longer than 2048 characters")
-    author = (embed.get("author") or {}).get("name") or ""
-    return length + len(footer) + len(author)
-
-
-def _validate_choices(data: dict[str, Any]) -> None:
-    choices = data.get("choices")
-    if not isinstance(choices, list) or len(choices) > 25:
-        raise invalid_form("autocomplete needs a list of at most 25 choices")
-    for choice in choices:
-        if not (1 <= len(choice.get("name", "")) <= 100):
-            raise invalid_form("a choice name must be 1-100 characters")
-
-
-def _validate_modal(data: dict[str, Any]) -> None:
-    if not (1 <= len(data.get("title", "")) <= 45):
-        raise invalid_form("modal title must be 1-45 characters")
-    if not (1 <= len(data.get("custom_id", "")) <= 100):
-        raise invalid_form("modal custom_id must be 1-100 characters")
-    if not (1 <= len(data.get("components", [])) <= 5):
-        raise invalid_form("a modal needs 1-5 components")
+    body = json.loads(text) if text else None
+    return body, body
 
 
 def dm_channel(channel_id: int, user: FakeUser) -> FakeChannel:

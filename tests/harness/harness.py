@@ -221,6 +221,16 @@ class Harness:
             self.fake.channels[channel.id] = channel
         return channel
 
+    def set_bot_permissions(self, channel: FakeChannel, permissions: discord.Permissions) -> None:
+        """The bot's permissions in ``channel`` from now on (default: BOT_PERMISSIONS).
+
+        Interactions there carry them as ``app_permissions``; posting, editing or
+        reading there without them gets Discord's 403 (50001 Missing Access
+        without View Channel, 50013 Missing Permissions without Send Messages),
+        and embeds sent without Embed Links are dropped.
+        """
+        self.fake.set_bot_permissions(channel.id, permissions)
+
     def channel_messages(self, channel: FakeChannel | None = None) -> list[FakeMessage]:
         """What members see in a channel now, oldest first."""
         return self.fake.channel_messages((channel or self.channel).id)
@@ -346,6 +356,7 @@ class Harness:
             actor=actor,
             channel=channel,
             guild=guild,
+            app_permissions=self.fake.bot_permissions_in(channel.id),
         )
         if channel.type == DM:
             user = actor.user if isinstance(actor, FakeMember) else actor
@@ -365,8 +376,12 @@ class Harness:
         )
         self.fake.add_interaction(record)
         self._contexts[interaction_id] = (actor, channel, guild)
-        internals.gateway_parser(self.bot, "INTERACTION_CREATE")(payload)
+        self.deliver(payload)
         return InteractionResult(self.fake, record)
+
+    def deliver(self, payload: dict[str, Any]) -> None:
+        """Hand one INTERACTION_CREATE to the bot, as the gateway would (here: in-process)."""
+        internals.gateway_parser(self.bot, "INTERACTION_CREATE")(payload)
 
     # -- helpers ----------------------------------------------------------------------
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+import discord
+
 from tests.harness.models import (
     BOT_PERMISSIONS,
     FakeChannel,
@@ -38,7 +40,9 @@ def base_interaction(
     actor: Actor,
     channel: FakeChannel,
     guild: FakeGuild | None,
+    app_permissions: discord.Permissions = BOT_PERMISSIONS,
 ) -> dict[str, Any]:
+    """``app_permissions`` are the bot's permissions in ``channel``, as Discord computes them."""
     payload: dict[str, Any] = {
         "id": str(interaction_id),
         "application_id": str(application_id),
@@ -47,7 +51,7 @@ def base_interaction(
         "token": token,
         "version": 1,
         "locale": "en-US",
-        "app_permissions": str(BOT_PERMISSIONS.value),
+        "app_permissions": str(app_permissions.value),
         "entitlements": [],
         "attachment_size_limit": 10 * 1024 * 1024,
         "channel_id": str(channel.id),

@@ -1,0 +1,163 @@
+"""One bot in a process of its own, fed interactions over a socket as a gateway would.
+
+The bench starts this module once per bot and scenario, so the CPU time and the
+peak RSS it reports belong to that bot alone: the fake Discord, the load driver
+and the fake Chastity Tracker run in other processes.
+
+The driver listens on a local TCP port; this process builds the bot, logs it in
+against the fake Discord (its REST base URL), connects and says ``ready``. Then
+it reads JSON lines:
+
+- ``{"op": "dispatch", "t": "INTERACTION_CREATE" | "GUILD_CREATE", "d": {...}}``:
+  handed to discord.py's own gateway parser, as the harness does in-process;
+- ``{"op": "usage"}``: answered with this process's CPU seconds (every thread:
+  ``time.process_time``) and peak RSS (``VmHWM``);
+- ``{"op": "stop"}``: answered like ``usage``, then the bot closes and the process exits.
+
+    python -m bench.bot_process '<config json>'
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import resource
+import sys
+import time
+from contextlib import AsyncExitStack
+from pathlib import Path
+from typing import Any
+
+import discord
+
+from tests.harness import internals
+
+DISCORD_TOKEN = "bench.discord.token.NzkyNzE1NDU0MTk2MDg4ODQy"
+LINE_LIMIT = 64 * 1024 * 1024
+
+
+def peak_rss_kib() -> int:
+    """This process's peak resident set in KiB.
+
+    Linux keeps ``ru_maxrss`` across exec, so a child started by a big parent
+    would report the parent's peak; ``VmHWM`` belongs to this program alone.
+    """
+    try:
+        status = Path("/proc/self/status").read_text(encoding="ascii")
+    except OSError:
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    for line in status.splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1])
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+
+def usage() -> dict[str, Any]:
+    rusage = resource.getrusage(resource.RUSAGE_SELF)
+    return {
+        "cpu_seconds": time.process_time(),
+        "user_seconds": rusage.ru_utime,
+        "system_seconds": rusage.ru_stime,
+        "peak_rss_kib": peak_rss_kib(),
+    }
+
+
+async def build_project(config: dict[str, Any], stack: AsyncExitStack) -> discord.Client:
+    """The production bot, built with the same pieces the test harness uses."""
+    from bot.app import create_bot
+    from bot.config import Settings
+    from bot.ctapi import ChastityTrackerClient
+    from bot.logs import configure_logging
+    from bot.secrets import Secret
+    from bot.storage import Storage
+    from bot.vault import Vault
+
+    data_dir = Path(config["data_dir"])
+    settings = Settings(
+        discord_token=Secret(DISCORD_TOKEN),
+        ct_api_base_url=config["ct_base_url"],
+        data_dir=data_dir,
+        database_url=config["database_url"],
+    )
+    configure_logging("INFO", stream=stack.enter_context(open_log(config)))
+    api = ChastityTrackerClient(settings.ct_api_base_url, settings.ct_api_timeout)
+    stack.push_async_callback(api.aclose)
+    storage = await Storage.open(settings.database_url)
+    stack.push_async_callback(storage.close)
+    bot = create_bot(settings, api=api, storage=storage, vault=Vault.from_settings(settings))
+    stack.push_async_callback(bot.close)
+    return bot
+
+
+async def build_baseline(config: dict[str, Any], stack: AsyncExitStack) -> discord.Client:
+    from bench.baseline_bot import BaselineBot
+
+    logging.basicConfig(
+        level=logging.INFO,
+        stream=stack.enter_context(open_log(config)),
+        format="%(asctime)s %(levelname)-8s %(name)s: %(message)s",
+    )
+    bot = BaselineBot(config["ct_base_url"], config["game_token"], config["lock_token"])
+    stack.push_async_callback(bot.close)
+    return bot
+
+
+def open_log(config: dict[str, Any]) -> Any:
+    return Path(config["log_file"]).open("a", encoding="utf-8")
+
+
+async def serve(config: dict[str, Any]) -> None:
+    internals.set_rest_base_url(config["discord_base_url"])
+    # The bot has no voice features; discord.py's warnings about voice libraries are noise.
+    discord.VoiceClient.warn_nacl = False
+    discord.VoiceClient.warn_dave = False
+    async with AsyncExitStack() as stack:
+        build = build_project if config["bot"] == "project" else build_baseline
+        bot = await build(config, stack)
+        await bot.login(DISCORD_TOKEN)
+        internals.mark_ready(bot)
+        reader, writer = await asyncio.open_connection(
+            "127.0.0.1", config["gateway_port"], limit=LINE_LIMIT
+        )
+
+        def send(message: dict[str, Any]) -> None:
+            writer.write(json.dumps(message).encode() + b"\n")
+
+        send({"op": "ready"})
+        parsers = {
+            event: internals.gateway_parser(bot, event)
+            for event in ("INTERACTION_CREATE", "GUILD_CREATE")
+        }
+        while line := await reader.readline():
+            message = json.loads(line)
+            op = message["op"]
+            if op == "dispatch":
+                parsers[message["t"]](message["d"])
+            elif op == "usage":
+                send({"op": "usage"} | usage())
+                await writer.drain()
+            elif op == "stop":
+                send({"op": "usage"} | usage())
+                await writer.drain()
+                break
+        writer.close()
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    config = json.loads(args[0])
+    if config.get("profile"):
+        # cProfile of the whole process life (start-up included), for a look with pstats.
+        import cProfile
+
+        with cProfile.Profile() as profile:
+            asyncio.run(serve(config))
+        profile.dump_stats(config["profile"])
+    else:
+        asyncio.run(serve(config))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
