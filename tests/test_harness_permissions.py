@@ -9,12 +9,9 @@ Embed Links.
 
 from __future__ import annotations
 
-from typing import Any
-
 import discord
 import pytest
 
-from bot.panels import PanelService
 from tests.fakes.ct_api import FakeChastityTracker
 from tests.harness import Harness, LogGuard
 from tests.harness.models import BOT_PERMISSIONS
@@ -166,9 +163,7 @@ async def test_a_panel_the_bot_can_no_longer_see_is_kept_for_later(
     harness.set_bot_permissions(harness.other_channel, without(view_channel=False))
 
     vote = await (await harness.click(message, label="Add time")).wait_for_message()
-    cog: Any = harness.bot.get_cog("Locks")
-    service: PanelService = cog.panels
-    await service.edits.flush()
+    await harness.bot.panels.edits.flush()
 
     assert vote.ephemeral
     assert log_guard.saw("Could not redraw panel")
