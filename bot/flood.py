@@ -62,6 +62,10 @@ class FloodGate:
         if wait > 0:
             raise SlowDown(now + timedelta(seconds=max(1.0, wait)))
 
+    def tracked(self) -> frozenset[int]:
+        """The members the gate remembers (memory stays bounded by ``max_members``)."""
+        return frozenset(self._buckets)
+
     def _forget_idle(self, now: float) -> None:
         # A full bucket carries no information; drop those once the map grows.
         if len(self._buckets) < self._max_members:

@@ -48,4 +48,4 @@ def test_idle_members_are_forgotten_when_the_map_is_full() -> None:
     gate.wait_time(2)
     clock.now += 5
     gate.wait_time(3)
-    assert set(gate._buckets) == {3}
+    assert gate.tracked() == {3}
