@@ -14,3 +14,11 @@ class DuplicateLockName(StorageError):
         self.guild_id = guild_id
         self.name = name
         super().__init__(f"a lock named {name!r} already exists on this server")
+
+
+class DuplicateLockToken(StorageError):
+    """This token is already registered on the guild (compared by its keyed hash)."""
+
+    def __init__(self, guild_id: int) -> None:
+        self.guild_id = guild_id
+        super().__init__("this token is already registered on this server")

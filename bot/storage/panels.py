@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Final
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, func, insert, select, update
 
 from bot.storage.database import AnyRow, Database
 from bot.storage.schema import panels
@@ -97,3 +97,11 @@ class PanelRepository:
         async with self._db.read() as conn:
             rows = (await conn.execute(query)).all()
         return [_panel(row) for row in rows]
+
+    async def count(self, guild_id: int) -> int:
+        """The server's panels (for its limit)."""
+        async with self._db.read() as conn:
+            counted = await conn.scalar(
+                select(func.count()).select_from(panels).where(panels.c.guild_id == guild_id)
+            )
+        return int(counted or 0)
