@@ -360,7 +360,6 @@ class ReencryptReport:
 async def reencrypt_all(storage: Storage, vault: Vault) -> ReencryptReport:
     """Re-encrypt every stored account token and lock token with the vault's first key."""
     accounts = storage.accounts
-    locks = storage.locks
     accounts_done, accounts_unreadable = await _reencrypt(
         vault, accounts.iter_ciphertexts(), accounts.replace_ciphertext, "account"
     )

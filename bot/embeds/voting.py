@@ -42,11 +42,14 @@ def vote_result_embed(
     return embed
 
 
-def penalty_warning(lock_name: str) -> str:
+def penalty_warning(lock_name: str | None) -> str:
+    """``lock_name`` comes escaped (or None for a lock known by its token only)."""
+    lock = f"**{lock_name}**" if lock_name else "this lock"
     return (
-        f"⚠️ You are registered as the wearer of **{lock_name}**, and you are voting logged "
-        "with your own account. Chastity Tracker treats that as a **penalty**: time is "
-        "**added** at the **maximum multiplier**, whatever you chose.\n"
+        f"⚠️ {lock} is your own lock (you are registered as its wearer, or it is your own "
+        "LINK token), and you are voting logged with your own account. Chastity Tracker "
+        "treats that as a **penalty**: time is **added** at the **maximum multiplier**, "
+        "whatever you chose.\n"
         "Nothing is sent unless you confirm."
     )
 
@@ -293,9 +296,9 @@ def poll_outcome(
             return "The lock was removed before the poll ended, so no vote was cast."
         case "unknown":
             return (
-                "Chastity Tracker did not answer in time: the vote may or may not have been "
-                "counted. It will not be sent again; check the lock's history on Chastity "
-                "Tracker."
+                "Chastity Tracker gave no definite answer (none in time, or a server error "
+                "page): the vote may or may not have been counted. It will not be sent "
+                "again; check the lock's history on Chastity Tracker."
             )
         case "in_doubt":
             return "The vote may or may not have reached Chastity Tracker; it was not sent again."

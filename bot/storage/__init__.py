@@ -14,7 +14,12 @@ from sqlalchemy.exc import DBAPIError
 from bot.storage.accounts import Account, AccountRepository
 from bot.storage.anonymous_votes import AnonymousVoteRepository, AnonymousVoteUse
 from bot.storage.database import Database, create_database
-from bot.storage.errors import DuplicateLockName, DuplicateLockToken, StorageError
+from bot.storage.errors import (
+    DuplicateLockName,
+    DuplicateLockToken,
+    GuildLimitReached,
+    StorageError,
+)
 from bot.storage.ledger import LedgerEntry, LedgerRepository, LedgerStatus, Outcome
 from bot.storage.locks import Lock, LockRepository
 from bot.storage.meta import MetaRepository
@@ -29,6 +34,7 @@ __all__ = [
     "AnonymousVoteUse",
     "DuplicateLockName",
     "DuplicateLockToken",
+    "GuildLimitReached",
     "LedgerEntry",
     "LedgerRepository",
     "LedgerStatus",

@@ -110,7 +110,9 @@ class AccountRepository:
                 update(accounts).where(accounts.c.user_id == user_id).values(needs_reconnect=True)
             )
 
-    async def set_link_hash(self, user_id: int, link_token_hash: bytes | None, now: datetime) -> None:
+    async def set_link_hash(
+        self, user_id: int, link_token_hash: bytes | None, now: datetime
+    ) -> None:
         """Remember the member's own LINK token's hash (None: they have no LINK game)."""
         async with self._db.write() as conn:
             await conn.execute(

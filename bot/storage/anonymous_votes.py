@@ -32,7 +32,9 @@ class AnonymousVoteRepository:
     async def latest(self, hashes: Sequence[bytes]) -> AnonymousVoteUse | None:
         """The use that frees up last among ``hashes`` (one token under every key)."""
         query = (
-            select(anonymous_votes.c.used_at, anonymous_votes.c.free_at, anonymous_votes.c.wait_known)
+            select(
+                anonymous_votes.c.used_at, anonymous_votes.c.free_at, anonymous_votes.c.wait_known
+            )
             .where(anonymous_votes.c.token_hash.in_(list(hashes)))
             .order_by(anonymous_votes.c.free_at.desc())
             .limit(1)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import builtins
+import unicodedata
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -12,7 +13,7 @@ from sqlalchemy import Select, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from bot.storage.database import AnyRow, Database
-from bot.storage.errors import DuplicateLockName, DuplicateLockToken
+from bot.storage.errors import DuplicateLockName, DuplicateLockToken, GuildLimitReached
 from bot.storage.schema import locks
 
 _ROTATION_BATCH: Final = 200
@@ -20,9 +21,31 @@ AUTOCOMPLETE_LIMIT: Final = 25
 NAME_MAX_LENGTH: Final = 32
 
 
+# Unicode categories dropped from names: controls (Cc), format characters such as
+# zero-width spaces and direction overrides (Cf), unassigned, private use, surrogates.
+_INVISIBLE: Final = frozenset({"Cc", "Cf", "Cn", "Co", "Cs"})
+
+
+def normalise_name(name: str) -> str:
+    """A lock name as stored: NFKC, without invisible characters, single spaces.
+
+    NFKC folds look-alike forms (full-width letters, ligatures) into one, and
+    control and format characters (zero-width spaces and joiners, direction
+    overrides) are dropped: two names that look the same are the same name,
+    and no name can hide or reorder the text around it.
+    """
+    name = unicodedata.normalize("NFKC", name)
+    visible = "".join(
+        " " if character.isspace() else character
+        for character in name
+        if character.isspace() or unicodedata.category(character) not in _INVISIBLE
+    )
+    return " ".join(visible.split())
+
+
 def name_key(name: str) -> str:
-    """The form lock names are compared in: case-insensitive, Unicode-aware."""
-    return name.casefold()
+    """The form lock names are compared in: normalised, case-insensitive."""
+    return normalise_name(name).casefold()
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,10 +104,12 @@ class LockRepository:
         now: datetime,
         *,
         token_hash: bytes | None = None,
+        guild_limit: int | None = None,
     ) -> Lock:
         """Register a lock; raises :class:`DuplicateLockName` if the guild has the name,
         :class:`DuplicateLockToken` if it has the token (the database decides, so two
-        racing inserts end with one lock)."""
+        racing inserts end with one lock); :class:`GuildLimitReached` when the guild
+        has ``guild_limit`` locks (counted in the inserting transaction)."""
         if not 1 <= len(name) <= NAME_MAX_LENGTH:
             raise ValueError(f"a lock name has 1 to {NAME_MAX_LENGTH} characters")
         statement = (
@@ -104,6 +129,13 @@ class LockRepository:
         )
         try:
             async with self._db.write() as conn:
+                if guild_limit is not None:
+                    await self._db.serialise(conn, f"locks:{guild_id}")
+                    counted = await conn.scalar(
+                        select(func.count()).select_from(locks).where(locks.c.guild_id == guild_id)
+                    )
+                    if int(counted or 0) >= guild_limit:
+                        raise GuildLimitReached(guild_id, guild_limit)
                 row = (await conn.execute(statement)).one()
         except IntegrityError as exc:
             # Two unique indexes besides the generated id: the token's and the name's.
@@ -210,9 +242,7 @@ class LockRepository:
         values: dict[str, Any] = {"token_ciphertext": new}
         if token_hash is not None:
             values["token_hash"] = token_hash
-        statement = (
-            update(locks).where(locks.c.id == lock_id, locks.c.token_ciphertext == old)
-        )
+        statement = update(locks).where(locks.c.id == lock_id, locks.c.token_ciphertext == old)
         try:
             async with self._db.write() as conn:
                 result = await conn.execute(statement.values(**values))

@@ -22,8 +22,6 @@ from bot.storage.database import AnyRow, Database
 from bot.storage.schema import locks, poll_choices, polls
 
 _ACTIVE: Final = ("open", "closing")
-# PostgreSQL: serialises poll starts (SQLite's write lock does that by itself).
-_PG_POLL_START_LOCK: Final = 0x43_54_50_4F_4C  # "CTPOL"
 
 PollStatus = Literal["open", "closing", "closed", "in_doubt"]
 
@@ -114,7 +112,7 @@ class PollRepository:
     def __init__(self, database: Database) -> None:
         self._db = database
 
-    async def start_unless_active(  # noqa: PLR0913, PLR0917 - the order of create's
+    async def start_unless_active(  # noqa: PLR0917 - the order of create's
         self,
         guild_id: int,
         channel_id: int,
@@ -130,11 +128,9 @@ class PollRepository:
         has ``guild_limit`` open polls; the check and the insert are one transaction,
         serialised against other starts, so two racing starts end with one poll."""
         async with self._db.write() as conn:
-            if self._db.dialect == "postgresql":
-                await conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_PG_POLL_START_LOCK})")
-            active = (
-                await conn.execute(_active_on_tokens(token_hashes).limit(1))
-            ).one_or_none()
+            # One key for every server: a token may be registered on several.
+            await self._db.serialise(conn, "poll-start")
+            active = (await conn.execute(_active_on_tokens(token_hashes).limit(1))).one_or_none()
             if active is not None:
                 return PollStartRefused(existing=_poll(active))
             open_here = await conn.scalar(
