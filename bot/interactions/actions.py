@@ -90,9 +90,15 @@ class MemberActions:
         self._panels = panels
         self._polls = polls
 
-    def _admit(self, interaction: discord.Interaction[Any]) -> None:
-        """Flood control, before anything reaches Chastity Tracker or storage."""
+    def admit(self, interaction: discord.Interaction[Any]) -> None:
+        """Flood control, before anything reaches Chastity Tracker or storage.
+
+        Admin commands (``/locks``) pass here too: one bucket per member for
+        everything they do.
+        """
         self._flood.check(interaction.user.id, self._clock())
+
+    _admit = admit
 
     # -- games -------------------------------------------------------------------------
 
