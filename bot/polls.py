@@ -32,7 +32,7 @@ import discord
 from bot.anonymous_votes import AnonymousVoteUsed, poll_link
 from bot.ctapi import BadRequest, ChastityTrackerError, Choice, LinkResult
 from bot.edits import EditCoalescer
-from bot.embeds.format import discord_time
+from bot.embeds.format import discord_time, escape_name
 from bot.embeds.voting import (
     POLL_LOCK_REMOVED,
     POLL_NO_VOTES,
@@ -388,7 +388,8 @@ class PollService:
         if result is not None and choice is not None:
             embeds.insert(0, vote_result_embed(result, choice=choice, lock_name=name, logged=False))
         channel = self._client.get_partial_messageable(poll.channel_id, guild_id=poll.guild_id)
-        content = f"**Community poll on {name or 'a removed lock'} closed.** {text}"
+        shown = escape_name(name) if name else "a removed lock"
+        content = f"**Community poll on {shown} closed.** {text}"
         try:
             await channel.send(content, embeds=embeds)
         except discord.HTTPException as error:

@@ -58,7 +58,7 @@ log = logging.getLogger(__name__)
 class LockNotFound(UserError):
     def __init__(self, name: str) -> None:
         super().__init__(
-            f"No lock named **{name}** is registered on this server. "
+            f"No lock named **{escape(name)}** is registered on this server. "
             "`/locks list` shows the registered ones (admins), or give a `token` instead."
         )
 

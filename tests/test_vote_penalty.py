@@ -134,7 +134,8 @@ async def test_a_share_link_of_the_own_lock_asks_first_after_connect(
     assert (await submitted.wait_for_message()).text().startswith("Connected")
     stats_reads = len(ct_fake.requests_to(STATS_PATH))
     account = await harness.storage.accounts.get(harness.member.id)
-    assert account is not None and account.link_token_hash is not None
+    assert account is not None
+    assert account.link_token_hash is not None
     assert lock.token.encode() not in account.link_token_hash
 
     share_link = f"https://www.chastitytracker.org/games/link.php?token={lock.token}"

@@ -255,9 +255,7 @@ async def test_a_gateway_error_on_a_dice_play_is_in_doubt(
     world = await players(harness, ct_fake)
     ct_fake.inject(Fault.error_page(status))
 
-    answer = await (
-        await harness.run("dice", {"session": world.session.id})
-    ).wait_for_message()
+    answer = await (await harness.run("dice", {"session": world.session.id})).wait_for_message()
 
     assert f"HTTP {status}" in answer.text()
     assert "may or may not" in answer.text()

@@ -14,7 +14,7 @@ from typing import Any, Self
 import discord
 
 from bot.ctapi.models import Choice, LinkResult, parse_utc
-from bot.embeds.format import discord_time, discord_when, format_duration
+from bot.embeds.format import discord_time, discord_when, escape_name, format_duration
 from bot.embeds.results import (
     COLOUR_ADDED,
     COLOUR_PENALTY,
@@ -82,7 +82,7 @@ def lock_list_embed(guild_name: str, lines: Sequence[LockLine]) -> discord.Embed
         anonymous = "allowed" if line.allow_anonymous else "not allowed"
         token = f"`{line.masked_token}`" if line.masked_token is not None else UNREADABLE_LOCK_NOTE
         embed.add_field(
-            name=line.name,
+            name=escape_name(line.name),
             value=f"Token {token}\nWearer: {wearer}\nAnonymous votes: {anonymous}",
             inline=False,
         )
@@ -177,7 +177,7 @@ def panel_embed(
     latest: ResultSummary | None,
 ) -> discord.Embed:
     embed = discord.Embed(
-        title=f"Vote on {lock_name}",
+        title=f"Vote on {escape_name(lock_name)}",
         description=(
             "Click a button to vote. With a connected account your vote is logged, as you; "
             "otherwise it is anonymous."
@@ -206,7 +206,7 @@ def panel_embed(
 
 def removed_panel_embed(lock_name: str) -> discord.Embed:
     return discord.Embed(
-        title=f"Vote on {lock_name}",
+        title=f"Vote on {escape_name(lock_name)}",
         description="This lock was removed from the server: the panel no longer takes votes.",
         colour=CLOSED_COLOUR,
     )
@@ -237,7 +237,7 @@ def poll_embed(
     outcome: str | None = None,
 ) -> discord.Embed:
     """The poll message: open with a live tally, or closed with ``outcome`` (one line)."""
-    name = lock_name or "a removed lock"
+    name = escape_name(lock_name) if lock_name else "a removed lock"
     members = sum(tally.values())
     if closed:
         embed = discord.Embed(
@@ -264,7 +264,7 @@ def poll_embed(
 def poll_tally_embed(lock_name: str | None, tally: Mapping[Choice, int]) -> discord.Embed:
     members = sum(tally.values())
     return discord.Embed(
-        title=f"Final tally · {lock_name or 'a removed lock'}",
+        title=f"Final tally · {escape_name(lock_name) if lock_name else 'a removed lock'}",
         description=f"{tally_text(tally)}\n{members} member{'s' if members != 1 else ''} chose.",
         colour=POLL_COLOUR,
     )
