@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
@@ -17,6 +17,7 @@ from bot.ctapi import (
     Unauthorized,
 )
 from bot.error_messages import RECONNECT_HINT, NotConnected, UserError
+from bot.lock_tokens import InvalidLinkToken, parse_link_token
 from bot.secrets import Secret
 from bot.storage import Storage
 from bot.storage.accounts import Account
@@ -71,8 +72,14 @@ class AccountService:
         API errors propagate unchanged and nothing is stored.
         """
         stats = await self._api.stats(token)
+        now = self._clock()
         await self._storage.accounts.upsert(
-            user_id, self._vault.encrypt(token), stats.nick, self._clock()
+            user_id,
+            self._vault.encrypt(token),
+            stats.nick,
+            now,
+            link_token_hash=self._link_hash(stats),
+            link_checked_at=now,
         )
         log.info("member %d connected a Chastity Tracker account", user_id)
         return stats
@@ -114,7 +121,7 @@ class AccountService:
         if account.needs_reconnect:
             return LiveStats(problem=StatsProblem.REFUSED_EARLIER)
         try:
-            return LiveStats(stats=await self._api.stats(await self.bearer(account.user_id)))
+            stats = await self._api.stats(await self.bearer(account.user_id))
         except Unauthorized:
             await self.token_refused(account.user_id)
             return LiveStats(problem=StatsProblem.REFUSED_NOW)
@@ -122,6 +129,42 @@ class AccountService:
             return LiveStats(problem=StatsProblem.UNREACHABLE)
         except ChastityTrackerError:
             return LiveStats(problem=StatsProblem.FAILED)
+        await self._storage.accounts.set_link_hash(
+            account.user_id, self._link_hash(stats), self._clock()
+        )
+        return LiveStats(stats=stats)
+
+    async def owns_link_token(self, user_id: int, token_hashes: Sequence[bytes]) -> bool:
+        """True when the token is the member's own LINK token (the penalty guard).
+
+        Learned at connect and at ``/account status``; an account that never
+        learned it (connected before the bot kept it, or after a key rotation)
+        asks Chastity Tracker now, once. If that fails the guard falls back on
+        the registered wearers, and the next logged vote asks again.
+        """
+        account = await self._storage.accounts.get(user_id)
+        if account is None:
+            return False
+        if account.link_checked_at is None and not account.needs_reconnect:
+            try:
+                stats = await self._api.stats(await self.bearer(user_id))
+            except ChastityTrackerError:
+                log.info("could not learn the LINK token of member %d now", user_id)
+                return False
+            link_hash = self._link_hash(stats)
+            await self._storage.accounts.set_link_hash(user_id, link_hash, self._clock())
+            return link_hash is not None and link_hash in token_hashes
+        return account.link_token_hash is not None and account.link_token_hash in token_hashes
+
+    def _link_hash(self, stats: Stats) -> bytes | None:
+        """The keyed hash of the member's own LINK token; only the hash is kept."""
+        if not stats.link_game:
+            return None
+        try:
+            return self._vault.token_hash(parse_link_token(stats.link_game))
+        except InvalidLinkToken:
+            log.info("the link_game of a member's stats holds no token the bot can read")
+            return None
 
     async def token_refused(self, user_id: int) -> None:
         """Chastity Tracker answered 401 for the stored token: ask for a reconnect."""

@@ -139,9 +139,21 @@ class ChastityBot(commands.AutoShardedBot):
         self.votes = VoteService(
             api=api, storage=storage, vault=vault, accounts=self.accounts, clock=clock
         )
-        self.panels = PanelService(client=self, storage=storage, votes=self.votes, clock=clock)
+        self.panels = PanelService(
+            client=self,
+            storage=storage,
+            votes=self.votes,
+            clock=clock,
+            max_panels=settings.guild_max_panels,
+        )
         self.polls = PollService(
-            client=self, storage=storage, votes=self.votes, clock=clock, sleep=sleep
+            client=self,
+            storage=storage,
+            votes=self.votes,
+            clock=clock,
+            sleep=sleep,
+            vault=vault,
+            max_open_polls=settings.guild_max_open_polls,
         )
         self.locks = LockRegistry(
             storage=storage,
@@ -150,6 +162,7 @@ class ChastityBot(commands.AutoShardedBot):
             panels=self.panels,
             polls=self.polls,
             clock=clock,
+            max_locks=settings.guild_max_locks,
         )
         self.history = HistoryService(storage)
         self.actions = MemberActions(

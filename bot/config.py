@@ -36,6 +36,9 @@ SETTING_NAMES = (
     "SHARD_IDS",
     "FLOOD_BURST",
     "FLOOD_INTERVAL",
+    "GUILD_MAX_LOCKS",
+    "GUILD_MAX_PANELS",
+    "GUILD_MAX_OPEN_POLLS",
 )
 KEY_HINT = "generate one with `python -m bot.vault generate-key`"
 
@@ -65,6 +68,11 @@ class Settings:
     # action every `flood_interval` seconds.
     flood_burst: int = field(default=5)
     flood_interval: float = field(default=3.0)
+    # Per-server limits: anyone can create a server, so no server may fill the
+    # database or keep the poll closer busy for everyone else.
+    guild_max_locks: int = 100
+    guild_max_panels: int = 50
+    guild_max_open_polls: int = 10
 
     @property
     def uses_sqlite(self) -> bool:
@@ -161,6 +169,9 @@ def load_settings(environ: Mapping[str, str] | None = None, *, dotenv: bool = Tr
         shard_ids=shard_ids,
         flood_burst=_optional_int(env, "FLOOD_BURST", minimum=1) or 5,
         flood_interval=_positive_float(env, "FLOOD_INTERVAL", 3.0),
+        guild_max_locks=_optional_int(env, "GUILD_MAX_LOCKS", minimum=1) or 100,
+        guild_max_panels=_optional_int(env, "GUILD_MAX_PANELS", minimum=1) or 50,
+        guild_max_open_polls=_optional_int(env, "GUILD_MAX_OPEN_POLLS", minimum=1) or 10,
     )
 
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Final
 
+from discord.utils import escape_markdown
+
 from bot.ctapi.errors import (
     BadRequest,
     ChastityTrackerError,
@@ -23,6 +25,7 @@ from bot.ctapi.errors import (
     Redirected,
     Refusal,
     ServerError,
+    ServerErrorPage,
     Unauthorized,
 )
 from bot.embeds.format import format_duration
@@ -86,6 +89,13 @@ UNKNOWN_OUTCOME = (
     "(or `/history`) before trying again."
 )
 
+SERVER_ERROR_PAGE = (
+    "Chastity Tracker answered with a server error page (HTTP {status}), which can come "
+    "after the action was carried out, so the outcome is unknown: it **may or may not** "
+    "have happened. Check `/history` or your session's history on Chastity Tracker before "
+    "trying again."
+)
+
 
 def describe_error(error: BaseException) -> str | None:
     """The member-facing text for a known error, or None for an unexpected one."""
@@ -126,6 +136,8 @@ def describe_api_error(error: ChastityTrackerError) -> str:
                 "Chastity Tracker found no such session or link. Check the session number "
                 "or the link token."
             )
+        case ServerErrorPage():
+            return SERVER_ERROR_PAGE.format(status=error.status)
         case ServerError() | MalformedResponse() | MethodNotAllowed():
             return (
                 "Chastity Tracker failed to give a usable answer. Check your session's "
@@ -147,6 +159,7 @@ def describe_api_error(error: ChastityTrackerError) -> str:
 # error by its class name, so the map is looked up by name.
 _SUMMARIES: dict[str, str] = {
     ServerError.__name__: "Chastity Tracker failed",
+    ServerErrorPage.__name__: "outcome unknown: Chastity Tracker answered with an error page",
     MalformedResponse.__name__: "Chastity Tracker's answer was unusable",
     NotSent.__name__: "Chastity Tracker could not be reached; nothing was sent",
     RateLimited.__name__: "Chastity Tracker was busy; nothing was played",
@@ -174,8 +187,19 @@ _REFUSAL_HINTS: Final[Mapping[Refusal, str]] = {
 
 def _said(message: str | None) -> str:
     """The API's own message, without its full stop, cut to fit in a Discord message."""
-    return _shorten(message or "it refused the request").rstrip(".")
+    return _cut(message or "it refused the request").rstrip(".")
 
 
-def _shorten(text: str, limit: int = API_MESSAGE_LIMIT) -> str:
+def said(message: str) -> str:
+    """The API's own message as members read it anywhere: cut, markdown inert."""
+    return escape_markdown(_said(message))
+
+
+def shorten(text: str | None, limit: int = API_MESSAGE_LIMIT) -> str | None:
+    """``text`` cut to ``limit`` characters: an API message shown to members never
+    makes a Discord message too long, wherever it is shown."""
+    return None if text is None else _cut(text, limit)
+
+
+def _cut(text: str, limit: int = API_MESSAGE_LIMIT) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"

@@ -1,7 +1,10 @@
 """The lock registry: the locks a server votes on, registered and removed by its admins.
 
-Knows servers and members by id. Registering checks the name and that the
-token is not registered yet, and stores the token encrypted; removing first
+Knows servers and members by id. Registering normalises the name (NFKC, no
+control or zero-width characters), stores the token encrypted beside its keyed
+hash, and lets the database refuse a second registration of the token on the
+server (a unique index: two racing ``/locks add`` end with one lock) or one
+past the server's limit; removing first
 retires the lock's panels and ends its open polls, so nothing keeps taking
 votes for a lock that is gone.
 """
@@ -13,13 +16,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
+from bot.embeds.format import escape_name
 from bot.embeds.voting import LockLine
 from bot.error_messages import UserError
 from bot.panels import PanelService
 from bot.polls import PollService
 from bot.secrets import Secret
-from bot.storage import DuplicateLockName, Lock, Storage
-from bot.storage.locks import NAME_MAX_LENGTH
+from bot.storage import DuplicateLockName, DuplicateLockToken, GuildLimitReached, Lock, Storage
+from bot.storage.locks import NAME_MAX_LENGTH, normalise_name
 from bot.vault import Vault, VaultError
 from bot.voting import LockNotFound, VoteService
 
@@ -45,7 +49,9 @@ class LockRegistry:
         panels: PanelService,
         polls: PollService,
         clock: Callable[[], datetime],
+        max_locks: int = 100,
     ) -> None:
+        self._max_locks = max_locks
         self._storage = storage
         self._vault = vault
         self._votes = votes
@@ -55,10 +61,13 @@ class LockRegistry:
 
     @staticmethod
     def clean_name(name: str) -> str:
-        """The name as stored; a :class:`UserError` when nothing is left of it."""
-        name = name.strip()
-        if not name:
-            raise UserError(f"A lock name has 1 to {NAME_MAX_LENGTH} characters.")
+        """The name as stored; a :class:`UserError` when nothing is left of it.
+
+        See :func:`bot.storage.locks.normalise_name`.
+        """
+        name = normalise_name(name)
+        if not 1 <= len(name) <= NAME_MAX_LENGTH:
+            raise UserError(f"A lock name has 1 to {NAME_MAX_LENGTH} visible characters.")
         return name
 
     async def add(  # noqa: PLR0917 - the order of /locks add's options
@@ -70,9 +79,7 @@ class LockRegistry:
         allow_anonymous: bool,
         added_by: int,
     ) -> Lock:
-        existing = await self._votes.registered_lock(guild_id, link_token)
-        if existing is not None:
-            raise UserError(f"That token is already registered here as **{existing.name}**.")
+        name = self.clean_name(name)
         try:
             return await self._storage.locks.add(
                 guild_id,
@@ -82,11 +89,22 @@ class LockRegistry:
                 allow_anonymous,
                 added_by,
                 self._clock(),
+                token_hash=self._vault.token_hash(link_token),
+                guild_limit=self._max_locks,
             )
+        except DuplicateLockToken:
+            existing = await self._votes.registered_lock(guild_id, link_token)
+            shown = f" as **{escape_name(existing.name)}**" if existing is not None else ""
+            raise UserError(f"That token is already registered here{shown}.") from None
         except DuplicateLockName:
             raise UserError(
-                f"This server already has a lock named **{name}** (names ignore case). "
-                "Choose another name, or remove that lock first."
+                f"This server already has a lock named **{escape_name(name)}** (names ignore "
+                "case). Choose another name, or remove that lock first."
+            ) from None
+        except GuildLimitReached as limit:
+            raise UserError(
+                f"This server has registered {limit.limit} locks, its limit. Remove one "
+                "with `/locks remove` first."
             ) from None
 
     async def get(self, guild_id: int, name: str) -> Lock:

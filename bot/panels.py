@@ -21,7 +21,7 @@ from bot.ctapi import Choice, LinkResult
 from bot.edits import EditCoalescer
 from bot.embeds.voting import ResultSummary, panel_embed, removed_panel_embed
 from bot.error_messages import UserError
-from bot.storage import Lock, Panel, Storage
+from bot.storage import GuildLimitReached, Lock, Panel, Storage
 from bot.views.buttons import panel_view
 from bot.voting import VoteService, VoteTarget
 
@@ -36,6 +36,11 @@ PANEL_EDIT_INTERVAL: Final = 5.0
 class PanelGone(UserError):
     def __init__(self) -> None:
         super().__init__("This panel no longer takes votes: its lock was removed from the server.")
+
+
+class NotThisPanel(UserError):
+    def __init__(self) -> None:
+        super().__init__("This button does not belong to a voting panel of this server.")
 
 
 class CannotPost(UserError):
@@ -55,7 +60,9 @@ class PanelService:
         votes: VoteService,
         clock: Callable[[], datetime],
         edit_interval: float = PANEL_EDIT_INTERVAL,
+        max_panels: int = 50,
     ) -> None:
+        self._max_panels = max_panels
         self._client = client
         self._storage = storage
         self._votes = votes
@@ -69,7 +76,15 @@ class PanelService:
 
     async def post(self, lock: Lock, channel_id: int) -> Panel:
         """Record the panel, then post it (its buttons carry the panel id)."""
-        panel = await self._storage.panels.create(lock.guild_id, channel_id, lock.id, self._clock())
+        try:
+            panel = await self._storage.panels.create(
+                lock.guild_id, channel_id, lock.id, self._clock(), guild_limit=self._max_panels
+            )
+        except GuildLimitReached as limit:
+            raise UserError(
+                f"This server has {limit.limit} voting panels, its limit. Delete a panel's "
+                "message (it is then forgotten at its next vote) or remove its lock first."
+            ) from None
         channel = self._client.get_partial_messageable(channel_id, guild_id=lock.guild_id)
         try:
             message = await channel.send(embed=self._embed(lock, None), view=panel_view(panel.id))
@@ -94,9 +109,19 @@ class PanelService:
 
     # -- clicks ----------------------------------------------------------------------
 
-    async def vote_target(self, panel_id: int) -> VoteTarget:
-        """The lock a click on this panel votes on; :class:`PanelGone` once it was removed."""
+    async def vote_target(
+        self, panel_id: int, guild_id: int | None, message_id: int | None
+    ) -> VoteTarget:
+        """The lock a click on this panel votes on; :class:`PanelGone` once it was removed.
+
+        The button carries only the panel id, which anyone can write into a
+        message of their own: the click counts only on the panel's own message,
+        in its own server.
+        """
         panel = await self._storage.panels.get(panel_id)
+        if panel is not None and (panel.guild_id != guild_id or panel.message_id != message_id):
+            log.warning("a click on panel %d came from another message or server", panel_id)
+            raise NotThisPanel()
         lock = await self._storage.locks.get(panel.lock_id) if panel is not None else None
         if panel is None or lock is None:
             raise PanelGone()

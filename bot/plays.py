@@ -25,7 +25,9 @@ from bot.ctapi import (
     OutcomeUnknown,
     PlayResult,
     ServerError,
+    ServerErrorPage,
 )
+from bot.error_messages import shorten
 from bot.storage import Storage
 from bot.storage.ledger import Outcome
 
@@ -47,8 +49,12 @@ class Attempt:
 
 
 def outcome_of(error: ChastityTrackerError) -> Outcome:
-    """refused: the API said no; unknown: it may have happened; error: it failed."""
-    if isinstance(error, OutcomeUnknown | MalformedResponse):
+    """refused: the API said no; unknown: it may have happened; error: it failed.
+
+    A 5xx error page (not the API's envelope) is unknown: a proxy's 502 or 504
+    can come after the game was applied.
+    """
+    if isinstance(error, OutcomeUnknown | MalformedResponse | ServerErrorPage):
         return "unknown"
     if isinstance(error, ServerError):
         return "error"
@@ -65,7 +71,8 @@ def result_detail(result: PlayResult) -> str:
 def error_detail(error: BaseException) -> str:
     detail: dict[str, Any] = {"error": type(error).__name__}
     if isinstance(error, APIError):
-        detail.update(status=error.status, code=error.code, message=error.message)
+        # The API's own words, cut: they are shown to members (in /history).
+        detail.update(status=error.status, code=error.code, message=shorten(error.message))
     return json.dumps(detail, sort_keys=True)
 
 

@@ -29,8 +29,10 @@ from typing import Any, Final
 
 import discord
 
+from bot.anonymous_votes import AnonymousVoteUsed, poll_link
 from bot.ctapi import BadRequest, ChastityTrackerError, Choice, LinkResult
 from bot.edits import EditCoalescer
+from bot.embeds.format import discord_time, escape_name
 from bot.embeds.voting import (
     POLL_LOCK_REMOVED,
     POLL_NO_VOTES,
@@ -41,10 +43,13 @@ from bot.embeds.voting import (
     vote_result_embed,
 )
 from bot.error_messages import UserError, describe_error
+from bot.error_messages import said as api_said
 from bot.panels import CannotPost
 from bot.plays import outcome_of
 from bot.storage import Lock, Poll, Storage
+from bot.storage.polls import PollStartRefused
 from bot.timing import Sleep, done_within
+from bot.vault import Vault, VaultError
 from bot.views.buttons import poll_view
 from bot.voting import VoteService
 
@@ -60,6 +65,10 @@ MIN_SLEEP: Final = 0.5
 """Shortest pause between two looks, so a poll that will not close cannot spin the loop."""
 RETRY_SLEEP: Final = MAX_SLEEP
 """Pause after the scheduler itself failed (e.g. the database was unreachable)."""
+CLOSE_CONCURRENCY: Final = 4
+"""Polls closed at once: many polls ending together close a few at a time, each
+waiting on Chastity Tracker and the database without holding up the others (or
+other servers' interactions, which never wait on the closer)."""
 STOP_GRACE: Final = 30.0
 """Seconds a stopping bot waits for a poll vote on its way to be answered and recorded."""
 
@@ -98,7 +107,13 @@ class PollService:
         sleep: Sleep = asyncio.sleep,
         edit_interval: float = POLL_EDIT_INTERVAL,
         stop_grace: float = STOP_GRACE,
+        vault: Vault,
+        max_open_polls: int = 10,
+        close_concurrency: int = CLOSE_CONCURRENCY,
     ) -> None:
+        self._max_open_polls = max_open_polls
+        self._vault = vault
+        self._close_slots = asyncio.Semaphore(close_concurrency)
         self._client = client
         self._storage = storage
         self._votes = votes
@@ -176,9 +191,19 @@ class PollService:
         if not MIN_MINUTES <= minutes <= MAX_MINUTES:
             raise UserError(f"A poll lasts {MIN_MINUTES} to {MAX_MINUTES} minutes.")
         now = self._clock()
-        poll = await self._storage.polls.create(
-            lock.guild_id, channel_id, lock.id, created_by, now + timedelta(minutes=minutes), now
+        started = await self._storage.polls.start_unless_active(
+            lock.guild_id,
+            channel_id,
+            lock.id,
+            created_by,
+            now + timedelta(minutes=minutes),
+            now,
+            token_hashes=self._token_hashes(lock),
+            guild_limit=self._max_open_polls,
         )
+        if isinstance(started, PollStartRefused):
+            raise _refusal(started, lock.guild_id, self._max_open_polls)
+        poll = started
         channel = self._client.get_partial_messageable(channel_id, guild_id=lock.guild_id)
         try:
             message = await channel.send(
@@ -195,10 +220,25 @@ class PollService:
         self._wake.set()
         return poll
 
-    async def choose(self, member_id: int, poll_id: int, choice: Choice) -> Poll:
-        """Record (or change) the member's choice; the poll it counts in."""
+    async def choose(
+        self,
+        member_id: int,
+        poll_id: int,
+        choice: Choice,
+        *,
+        guild_id: int | None,
+        message_id: int | None,
+    ) -> Poll:
+        """Record (or change) the member's choice; the poll it counts in.
+
+        Only a click on the poll's own message, in its own server, counts: the
+        button's custom_id is no proof of where it was clicked.
+        """
         poll = await self._storage.polls.get(poll_id)
         if poll is None:
+            raise PollGone()
+        if poll.guild_id != guild_id or poll.message_id != message_id:
+            log.warning("a click on poll %d came from another message or server", poll_id)
             raise PollGone()
         now = self._clock()
         if poll.status != "open" or now >= poll.ends_at:
@@ -212,19 +252,35 @@ class PollService:
     # -- closing -------------------------------------------------------------------------
 
     async def run_due(self) -> list[int]:
-        """Close every open poll whose time is up; the ids closed by this call."""
+        """Close every open poll whose time is up; the ids closed by this call.
+
+        At most ``close_concurrency`` at once: a thousand polls ending together
+        neither queue one behind the other nor flood Chastity Tracker and the
+        database at once.
+        """
         now = self._clock()
         due = [poll for poll in await self._storage.polls.list_open() if poll.ends_at <= now]
-        closed: list[int] = []
-        for poll in due:
-            if self._stopping:
-                break  # the next start closes the rest
-            try:
-                if await self.close_poll(poll):
-                    closed.append(poll.id)
-            except Exception:
-                log.exception("Closing poll %d failed", poll.id)
-        return closed
+
+        async def close_one(poll: Poll) -> int | None:
+            async with self._close_slots:
+                if self._stopping:
+                    return None  # the next start closes the rest
+                try:
+                    return poll.id if await self.close_poll(poll) else None
+                except Exception:
+                    log.exception("Closing poll %d failed", poll.id)
+                    return None
+
+        results = await asyncio.gather(*(close_one(poll) for poll in due))
+        return [poll_id for poll_id in results if poll_id is not None]
+
+    def _token_hashes(self, lock: Lock) -> tuple[bytes, ...]:
+        """The lock's token hashes, for finding a poll on the same token on any server."""
+        try:
+            return self._vault.token_hashes(self._vault.decrypt(lock.token_ciphertext))
+        except VaultError:
+            pass
+        return (lock.token_hash,) if lock.token_hash is not None else ()
 
     async def close_poll(self, poll: Poll) -> bool:
         """Close ``poll``: at most one vote, ever. False if someone else closed it."""
@@ -266,7 +322,11 @@ class PollService:
         else:
             try:
                 result = await self._votes.cast_anonymous(
-                    lock, winner, caster_id=self._caster_id(), guild_id=poll.guild_id
+                    lock,
+                    winner,
+                    caster_id=self._caster_id(),
+                    guild_id=poll.guild_id,
+                    poll_id=poll.id,
                 )
             except (ChastityTrackerError, UserError) as error:
                 outcome = outcome_of(error) if isinstance(error, ChastityTrackerError) else "error"
@@ -328,7 +388,8 @@ class PollService:
         if result is not None and choice is not None:
             embeds.insert(0, vote_result_embed(result, choice=choice, lock_name=name, logged=False))
         channel = self._client.get_partial_messageable(poll.channel_id, guild_id=poll.guild_id)
-        content = f"**Community poll on {name or 'a removed lock'} closed.** {text}"
+        shown = escape_name(name) if name else "a removed lock"
+        content = f"**Community poll on {shown} closed.** {text}"
         try:
             await channel.send(content, embeds=embeds)
         except discord.HTTPException as error:
@@ -368,16 +429,36 @@ class PollService:
             log.info("Poll %d's message is gone; the poll goes on without it", poll.id)
 
 
+def _refusal(refused: PollStartRefused, guild_id: int, limit: int) -> UserError:
+    poll = refused.existing
+    if poll is None:
+        return UserError(
+            f"This server has {limit} community polls open, its limit. Start this one when "
+            "one of them has ended."
+        )
+    where = poll_link(poll) if poll.guild_id == guild_id else "on another server"
+    return UserError(
+        "A community poll is already open on this lock "
+        f"({where}, ending {discord_time(poll.ends_at, 'R')}): the bot has one anonymous "
+        "vote per lock, so one poll at a time. Start this one when it has ended."
+    )
+
+
 def _nothing_to_cast(_tally: Mapping[Choice, int]) -> None:
     return None
 
 
 def _refusal_reason(error: BaseException) -> str | None:
     """Why a poll's vote was not counted, for :func:`poll_outcome`."""
+    if isinstance(error, AnonymousVoteUsed):
+        return (
+            "Not sent: the bot's one anonymous vote on this lock was already used; it "
+            f"frees up {discord_time(error.use.free_at, 'R')}."
+        )
     if isinstance(error, ChastityTrackerError) and outcome_of(error) == "unknown":
         return None  # poll_outcome says it for every unknown outcome
     if isinstance(error, BadRequest) and error.is_cooldown:
-        said = f" ({error.message})" if error.message else ""
+        said = f" ({api_said(error.message)})" if error.message else ""
         return (
             f"Chastity Tracker refused the vote for cooldown{said}. Anonymous votes through "
             "the bot share one vote per lock and cooldown window, and it was already used."

@@ -17,6 +17,9 @@ of every member's token failing later.
 from __future__ import annotations
 
 import asyncio
+import base64
+import hashlib
+import hmac
 import logging
 import os
 import stat
@@ -38,6 +41,9 @@ log = logging.getLogger(__name__)
 KEY_FILE_NAME: Final = "secret.key"
 _VARIABLE: Final = "TOKEN_ENCRYPTION_KEY"
 _GENERATE_HINT: Final = "generate one with `python -m bot.vault generate-key`"
+# The label a token-hash key is derived under: the hash key is never the Fernet key
+# itself, and changing the label would orphan every stored hash.
+_HASH_KEY_LABEL: Final = b"chastity-bot/token-hash/v1"
 
 
 class VaultError(Exception):
@@ -45,7 +51,18 @@ class VaultError(Exception):
 
 
 class Vault:
-    __slots__ = ("_key_count", "_multi", "_primary")
+    """Encrypts tokens at rest, and recognises them by a keyed hash without decrypting.
+
+    A token's hash is HMAC-SHA256 under a key derived from a Fernet key (an HMAC
+    of a fixed label), so stored hashes reveal nothing without the encryption
+    key, and equal tokens have equal hashes: a lock is found by its token with
+    one indexed lookup. The first key hashes; while a rotation is under way
+    (``new,old`` before ``reencrypt`` ran) a token is looked up under every
+    key's hash (:meth:`token_hashes`), and ``reencrypt`` recomputes the stored
+    hashes with the first key.
+    """
+
+    __slots__ = ("_hash_keys", "_key_count", "_multi", "_primary")
 
     def __init__(self, keys: Sequence[Secret]) -> None:
         """``keys``: Fernet keys, the first one encrypts. Raises SettingsError if one is
@@ -65,6 +82,7 @@ class Vault:
         self._primary = fernets[0]
         self._multi = MultiFernet(fernets)
         self._key_count = len(fernets)
+        self._hash_keys = tuple(_hash_key(key) for key in keys)
 
     def __repr__(self) -> str:
         return f"Vault(keys={self._key_count})"
@@ -100,6 +118,14 @@ class Vault:
         except InvalidToken:
             raise VaultError(_UNDECRYPTABLE) from None
 
+    def token_hash(self, secret: Secret) -> bytes:
+        """The keyed hash stored beside an encrypted token (under the first key)."""
+        return _keyed_hash(self._hash_keys[0], secret)
+
+    def token_hashes(self, secret: Secret) -> tuple[bytes, ...]:
+        """The token's hash under every key, the first key's first: what to look up."""
+        return tuple(_keyed_hash(key, secret) for key in self._hash_keys)
+
     def is_current(self, blob: bytes) -> bool:
         """True if ``blob`` is already encrypted with the first key."""
         try:
@@ -107,6 +133,15 @@ class Vault:
         except InvalidToken:
             return False
         return True
+
+
+def _hash_key(fernet_key: Secret) -> bytes:
+    raw = base64.urlsafe_b64decode(fernet_key.reveal())
+    return hmac.new(raw, _HASH_KEY_LABEL, hashlib.sha256).digest()
+
+
+def _keyed_hash(key: bytes, secret: Secret) -> bytes:
+    return hmac.new(key, secret.reveal().encode(), hashlib.sha256).digest()
 
 
 _UNDECRYPTABLE: Final = (
@@ -249,7 +284,30 @@ async def open_vault(settings: Settings, storage: Storage) -> Vault:
         )
     vault = Vault.from_settings(settings)
     await ensure_key_reads_stored_tokens(storage, vault)
+    filled = await fill_token_hashes(storage, vault)
+    if filled:
+        log.info("computed the token hash of %d lock(s) stored before hashes existed", filled)
     return vault
+
+
+async def fill_token_hashes(storage: Storage, vault: Vault) -> int:
+    """Hash the tokens of locks stored without a hash (before migration 0002).
+
+    Done at start, before the bot connects, because it needs the key, which
+    migrations never see. Only rows without a hash are decrypted, so after the
+    first start this reads the lock ids and decrypts nothing.
+    """
+    filled = 0
+    async for lock_id, blob, token_hash in storage.locks.iter_hashes():
+        if token_hash is not None:
+            continue
+        try:
+            token = vault.decrypt(blob)
+        except VaultError:
+            continue  # reported by the key check; forget-unreadable deletes it
+        if await storage.locks.set_token_hash(lock_id, blob, vault.token_hash(token)):
+            filled += 1
+    return filled
 
 
 async def has_stored_tokens(storage: Storage) -> bool:
@@ -302,14 +360,36 @@ class ReencryptReport:
 async def reencrypt_all(storage: Storage, vault: Vault) -> ReencryptReport:
     """Re-encrypt every stored account token and lock token with the vault's first key."""
     accounts = storage.accounts
-    locks = storage.locks
     accounts_done, accounts_unreadable = await _reencrypt(
         vault, accounts.iter_ciphertexts(), accounts.replace_ciphertext, "account"
     )
-    locks_done, locks_unreadable = await _reencrypt(
-        vault, locks.iter_ciphertexts(), locks.replace_ciphertext, "lock"
-    )
+    locks_done, locks_unreadable = await _reencrypt_locks(storage, vault)
+    # A member's own LINK token is kept only as a hash, which cannot be recomputed
+    # under the new key: it is forgotten and learned again at their next logged vote.
+    await accounts.forget_link_hashes()
     return ReencryptReport(accounts_done, locks_done, accounts_unreadable + locks_unreadable)
+
+
+async def _reencrypt_locks(storage: Storage, vault: Vault) -> tuple[int, int]:
+    """Lock tokens re-encrypted, and their hashes recomputed, with the first key."""
+    reencrypted = unreadable = 0
+    async for lock_id, blob, token_hash in storage.locks.iter_hashes():
+        try:
+            token = vault.decrypt(blob)
+        except VaultError:
+            unreadable += 1
+            log.warning("the token of lock %s cannot be decrypted with any key", lock_id)
+            continue
+        current_hash = vault.token_hash(token)
+        if vault.is_current(blob) and token_hash == current_hash:
+            continue
+        rotated = blob if vault.is_current(blob) else vault.rotate(blob)
+        changed = await storage.locks.replace_ciphertext(
+            lock_id, blob, rotated, token_hash=current_hash
+        )
+        if changed and rotated != blob:
+            reencrypted += 1
+    return reencrypted, unreadable
 
 
 async def _reencrypt(

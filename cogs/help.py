@@ -44,14 +44,20 @@ HELP_SECTIONS: tuple[tuple[str, str], ...] = (
         "`anonymous:true`; without one your vote is anonymous. Chastity Tracker counts "
         "anonymous votes per address, and every anonymous vote sent through this bot "
         "comes from the bot's one address: together they get **one vote per lock and "
-        "cooldown window**. To vote anyway, connect your account, or join a community "
-        "poll, where each member picks a choice and the bot casts one vote for the winner.",
+        "cooldown window**. While a community poll is open on a lock, the poll holds that "
+        "vote and single anonymous votes wait; once it is used, the bot says when it frees "
+        "up. To vote anyway, connect your account, or join a community poll, where each "
+        "member picks a choice and the bot casts one vote for the winner.",
     ),
     (
         "Penalty",
         "Voting logged on **your own** lock triggers Chastity Tracker's penalty: time is "
-        "always added, at the maximum multiplier. The bot asks you to confirm first and "
-        "sends nothing unless you do. Results with a penalty are marked as such.",
+        "always added, at the maximum multiplier. The bot asks you to confirm first, and "
+        "sends nothing unless you do, when the lock is your own LINK token (as Chastity "
+        "Tracker reports it at `/account connect` and `/account status`) or you are "
+        "registered as its wearer on a server that registered it: on any server or in a "
+        "DM, by lock name, token or share link, registered or not. Anonymous votes carry "
+        "no account, so they are never a penalty. Results with a penalty are marked.",
     ),
     (
         "Community polls",

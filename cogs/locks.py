@@ -2,8 +2,14 @@
 
 Manage Server is required twice: as the commands' default permission (what
 Discord shows), and checked here from ``interaction.permissions``, because
-server admins can change who may use a command in Server Settings.
-Every reply is ephemeral.
+server admins can change who may use a command in Server Settings. Every
+command passes the same flood control as members' actions
+(``bot.actions.admit``) before it touches storage. Every reply is ephemeral.
+
+``/locks panel channel:`` posts only where the admin can view and send: the
+permissions Discord computed for the admin in that channel come with the
+option (its resolved data); the bot does not compute them from its cache,
+which without the members intent lacks the admin's roles.
 """
 
 from __future__ import annotations
@@ -14,7 +20,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.embeds.format import discord_time
+from bot.embeds.format import discord_time, escape_name
 from bot.embeds.voting import lock_list_embed
 from bot.error_messages import UserError
 from bot.interactions.replies import defer, reply_private
@@ -60,6 +66,7 @@ class Locks(
         allow_anonymous: bool = True,
     ) -> None:
         guild_id = _guild(interaction)
+        self.bot.actions.admit(interaction)
         name = self.bot.locks.clean_name(name)
         link_token = parse_link_token(token)
         await defer(interaction, private=True)
@@ -74,7 +81,8 @@ class Locks(
         wearer = f"<@{lock.wearer_id}>" if lock.wearer_id is not None else "not set"
         await reply_private(
             interaction,
-            f"Registered **{lock.name}** (token `{link_token.masked()}`). Wearer: {wearer}. "
+            f"Registered **{escape_name(lock.name)}** (token `{link_token.masked()}`). "
+            f"Wearer: {wearer}. "
             f"Anonymous votes: {'allowed' if lock.allow_anonymous else 'not allowed'}.\n"
             "Members vote with `/link vote`; post a panel with `/locks panel` or start a "
             "community poll with `/locks poll`.",
@@ -84,6 +92,7 @@ class Locks(
     @app_commands.describe(name="The lock to remove")
     @app_commands.autocomplete(name=lock_name_autocomplete)
     async def remove(self, interaction: discord.Interaction[Any], name: LockName) -> None:
+        self.bot.actions.admit(interaction)
         await defer(interaction, private=True)
         removal = await self.bot.locks.remove(_guild(interaction), name)
         notes = []
@@ -91,11 +100,13 @@ class Locks(
             notes.append(f"{removal.panels_retired} voting panel(s) no longer take votes.")
         if removal.polls_closed:
             notes.append(f"{removal.polls_closed} open poll(s) were closed without casting a vote.")
-        await reply_private(interaction, " ".join([f"Removed **{removal.lock.name}**.", *notes]))
+        removed = f"Removed **{escape_name(removal.lock.name)}**."
+        await reply_private(interaction, " ".join([removed, *notes]))
 
     @app_commands.command(name="list", description="List the locks registered on this server")
     async def list_locks(self, interaction: discord.Interaction[Any]) -> None:
         guild_id = _guild(interaction)
+        self.bot.actions.admit(interaction)
         await defer(interaction, private=True)
         lines = await self.bot.locks.lines(guild_id)
         guild_name = interaction.guild.name if interaction.guild is not None else "this server"
@@ -110,6 +121,9 @@ class Locks(
         name: LockName,
         channel: discord.TextChannel | None = None,
     ) -> None:
+        self.bot.actions.admit(interaction)
+        if channel is not None:
+            _check_admin_can_post(interaction, channel.id)
         await defer(interaction, private=True)
         lock = await self.bot.locks.get(_guild(interaction), name)
         channel_id = channel.id if channel is not None else interaction.channel_id
@@ -117,7 +131,7 @@ class Locks(
             raise UserError("Name a `channel` to post the panel in.")
         await self.bot.panels.post(lock, channel_id)
         await reply_private(
-            interaction, f"Voting panel for **{lock.name}** posted in <#{channel_id}>."
+            interaction, f"Voting panel for **{escape_name(lock.name)}** posted in <#{channel_id}>."
         )
 
     @app_commands.command(name="poll", description="Start a community poll: one anonymous vote")
@@ -131,6 +145,7 @@ class Locks(
         name: LockName,
         minutes: app_commands.Range[int, MIN_MINUTES, MAX_MINUTES],
     ) -> None:
+        self.bot.actions.admit(interaction)
         await defer(interaction, private=True)
         lock = await self.bot.locks.get(_guild(interaction), name)
         if interaction.channel_id is None:
@@ -140,8 +155,21 @@ class Locks(
         )
         await reply_private(
             interaction,
-            f"Community poll on **{lock.name}** started in <#{poll.channel_id}>; it ends "
-            f"{discord_time(poll.ends_at, 'R')}.",
+            f"Community poll on **{escape_name(lock.name)}** started in <#{poll.channel_id}>; "
+            f"it ends {discord_time(poll.ends_at, 'R')}.",
+        )
+
+
+def _check_admin_can_post(interaction: discord.Interaction[Any], channel_id: int) -> None:
+    """Refuse a channel the admin cannot view or send in (the bot may well be able to)."""
+    resolved = interaction.namespace.channel
+    permissions = getattr(resolved, "permissions", None)
+    if not isinstance(permissions, discord.Permissions) or not (
+        permissions.view_channel and permissions.send_messages
+    ):
+        raise UserError(
+            f"You cannot view and send messages in <#{channel_id}>, so no panel is posted "
+            "there. Choose a channel where you can."
         )
 
 

@@ -70,7 +70,10 @@ async def test_each_action_is_acknowledged_while_the_database_is_stalled(
     user = ct_fake.add_user("player")
     session = add_session(ct_fake, user)
     await connect(harness, player, user)
+    # Logged voters: while the poll is open, it holds the bot's one anonymous vote.
     voters = [harness.new_member(f"voter{i}") for i in range(2)]
+    for index, voter in enumerate(voters):
+        await connect(harness, voter, ct_fake.add_user(f"voter{index}"))
 
     release = stall_database(monkeypatch)
     started = [

@@ -71,7 +71,8 @@ def not_their_session(ct_fake: FakeChastityTracker, world: Players) -> dict[str,
             fail_with(Fault.status(500)), "failed to give a usable answer", "error", id="500"
         ),
         pytest.param(
-            fail_with(Fault.html_500()), "failed to give a usable answer", "error", id="html-500"
+            # An error page, not the API's envelope: it may come after the play was applied.
+            fail_with(Fault.html_500()), "may or may not", "unknown", id="html-500"
         ),
         pytest.param(
             fail_with(Fault.status(503)), "failed to give a usable answer", "error", id="503"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.views import confirm
-from tests.fakes.ct_api import FakeChastityTracker, Fault
+from tests.fakes.ct_api import STATS_PATH, FakeChastityTracker, Fault
 from tests.fixtures.discord import HarnessFactory
 from tests.harness import Harness
 from tests.harness.fake_discord import UPDATE_MESSAGE
@@ -104,17 +104,59 @@ async def test_other_members_are_not_asked(harness: Harness, ct_fake: FakeChasti
     assert len(game_posts(ct_fake)) == 1
 
 
-async def test_a_penalty_from_an_unregistered_owner_is_shown_as_one(
-    harness: Harness, ct_fake: FakeChastityTracker
+@pytest.mark.parametrize("dm", [False, True])
+async def test_an_unregistered_self_vote_asks_first(
+    harness: Harness, ct_fake: FakeChastityTracker, dm: bool
 ) -> None:
-    # The bot cannot know who wears an unregistered lock; the result still says so.
+    # Nobody registered the lock: the guard knows it from the member's own stats
+    # (link_game), learned at their first logged vote, and asks before sending.
     lock = wearer(ct_fake)
     await connect(harness, harness.member, lock.user)
 
-    result = await harness.run("link vote", {"choice": "sub", "token": lock.token})
+    result = await harness.run("link vote", {"choice": "sub", "token": lock.token}, dm=dm)
 
-    answer = await result.wait_for_message()
-    assert answer.embeds[0]["title"].startswith("Penalty")
+    dialog = await result.wait_for_message()
+    assert "penalty" in dialog.text().lower()
+    assert game_posts(ct_fake) == []
+    confirmed = await harness.click(dialog, label="Vote anyway (penalty)")
+    await confirmed.wait_for(lambda r: bool(latest(harness, dialog).embeds))
+    assert latest(harness, dialog).embeds[0]["title"].startswith("Penalty")
+    assert len(game_posts(ct_fake)) == 1
+
+
+async def test_a_share_link_of_the_own_lock_asks_first_after_connect(
+    harness: Harness, ct_fake: FakeChastityTracker
+) -> None:
+    # Connected through /account connect: the LINK token is learned there (as a hash).
+    lock = wearer(ct_fake)
+    opened = await harness.run("account connect")
+    submitted = await harness.submit_modal(opened, {"account:connect:token": lock.user.token})
+    assert (await submitted.wait_for_message()).text().startswith("Connected")
+    stats_reads = len(ct_fake.requests_to(STATS_PATH))
+    account = await harness.storage.accounts.get(harness.member.id)
+    assert account is not None
+    assert account.link_token_hash is not None
+    assert lock.token.encode() not in account.link_token_hash
+
+    share_link = f"https://www.chastitytracker.org/games/link.php?token={lock.token}"
+    result = await harness.run("link vote", {"choice": "add", "token": share_link}, dm=True)
+
+    assert "penalty" in (await result.wait_for_message()).text().lower()
+    assert game_posts(ct_fake) == []
+    assert len(ct_fake.requests_to(STATS_PATH)) == stats_reads  # known, not asked again
+
+
+async def test_a_registered_lock_without_an_owner_asks_its_wearer_first(
+    harness: Harness, ct_fake: FakeChastityTracker
+) -> None:
+    lock = wearer(ct_fake)
+    await connect(harness, harness.member, lock.user)
+    await register(harness, "cage", lock.token)  # no owner given
+
+    result = await harness.run("link vote", {"choice": "add", "lock": "cage"})
+
+    assert "penalty" in (await result.wait_for_message()).text().lower()
+    assert game_posts(ct_fake) == []
 
 
 async def test_an_unanswered_question_expires_and_sends_nothing(

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import httpx
+
 from bot.secrets import Secret
 from bot.storage import Lock
 from tests.fakes.ct_api import (
@@ -75,3 +77,11 @@ def vote_body(token: str, choice: str) -> dict[str, Any]:
 def latest(harness: Harness, message: FakeMessage) -> FakeMessage:
     """The message as members see it now."""
     return harness.fake.messages[message.id]
+
+
+async def vote_outside_the_bot(ct_fake: FakeChastityTracker, token: str, choice: str) -> None:
+    """An anonymous vote from the bot's address that the bot does not know of (another
+    program on the same machine, or a vote before the bot remembered its own)."""
+    async with httpx.AsyncClient(base_url=ct_fake.base_url) as client:
+        answer = await client.post(GAMES_PATH, json=vote_body(token, choice))
+    assert answer.status_code == 200, answer.text

@@ -15,6 +15,7 @@ from bot.ctapi.errors import (
     RateLimited,
     Redirected,
     ServerError,
+    ServerErrorPage,
     TransportError,
     Unauthorized,
 )
@@ -57,6 +58,7 @@ __all__ = [
     "RateLimited",
     "Redirected",
     "ServerError",
+    "ServerErrorPage",
     "SessionInfo",
     "SessionPage",
     "Stats",

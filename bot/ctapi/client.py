@@ -31,6 +31,7 @@ from bot.ctapi.errors import (
     RateLimited,
     Redirected,
     ServerError,
+    ServerErrorPage,
     error_for_code,
     error_for_status,
 )
@@ -321,7 +322,7 @@ def _decode(response: httpx.Response) -> Mapping[str, Any]:
     if status == 429:
         raise RateLimited(status, None, None, _retry_after(response))
     if status >= 500:
-        raise ServerError(status, None, "Chastity Tracker answered with an error page")
+        raise ServerErrorPage(status, None, "Chastity Tracker answered with an error page")
     if status in _REFUSALS:
         # v1 endpoints answer {"error": "..."}; keep that text when it is there.
         message = payload.get("error") if isinstance(payload, dict) else None

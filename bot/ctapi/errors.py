@@ -136,6 +136,16 @@ class ServerError(APIError):
     """5xx: Chastity Tracker failed."""
 
 
+class ServerErrorPage(ServerError):
+    """5xx without the API's envelope: a proxy's or the web server's own error page.
+
+    A 502, 503 or 504 from a proxy in front of the site can come after the
+    request was carried out, so for a game action the outcome is unknown (as
+    with a timeout), never "failed". A 5xx in the API's own envelope is the
+    API's own word and stays a definite :class:`ServerError`.
+    """
+
+
 class MalformedResponse(ChastityTrackerError):
     """The answer was not the v2 envelope (not JSON, an HTML page, missing fields)."""
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
+import discord
+
 _UNITS = (("d", 86400), ("h", 3600), ("min", 60), ("s", 1))
 
 
@@ -31,3 +33,13 @@ def discord_time(moment: datetime, style: Literal["F", "R", "f", "D", "t"] = "F"
 def discord_when(moment: datetime) -> str:
     """Full date and time plus "in 3 days": the pair every timestamp field shows."""
     return f"{discord_time(moment, 'F')} ({discord_time(moment, 'R')})"
+
+
+def escape_name(name: str) -> str:
+    """A name members chose (a lock's), shown as plain text: no markdown, masked link,
+    header, list, mention or custom emoji can act."""
+    text = discord.utils.escape_mentions(discord.utils.escape_markdown(name))
+    text = text.replace("<", "\\<")
+    if text[:1] in {"#", "-", "+"}:
+        text = "\\" + text
+    return text

@@ -9,7 +9,7 @@ from typing import Any, Final
 import discord
 
 from bot.ctapi import Choice
-from bot.embeds.format import discord_time, format_duration
+from bot.embeds.format import discord_time, escape_name, format_duration
 from bot.error_messages import summarize_error
 from bot.storage import LedgerEntry
 
@@ -48,7 +48,7 @@ def _what(entry: LedgerEntry) -> str:
 def _where(entry: LedgerEntry, lock_names: Mapping[int, str]) -> str:
     if entry.lock_id is not None:
         name = lock_names.get(entry.lock_id)
-        return f"lock **{discord.utils.escape_markdown(name)}**" if name else "a removed lock"
+        return f"lock **{escape_name(name)}**" if name else "a removed lock"
     if entry.session is not None:
         return f"session #{entry.session}"
     return "a shared link"

@@ -7,7 +7,7 @@ from enum import StrEnum
 import discord
 
 from bot.ctapi.models import Choice, DiceResult, LinkResult, PlayResult
-from bot.embeds.format import discord_when, format_duration
+from bot.embeds.format import discord_when, escape_name, format_duration
 
 # Time added and time removed must be told apart at a glance; a penalty stands out.
 COLOUR_ADDED = discord.Colour(0xE67E22)
@@ -55,7 +55,7 @@ def result_embed(
         colour = COLOUR_ADDED if result.added else COLOUR_REMOVED
         description = None
     if lock_name:
-        title = f"{title} · {lock_name}"
+        title = f"{title} · {escape_name(lock_name)}"
     embed = discord.Embed(title=title, colour=colour, description=description)
     embed.add_field(name="Result", value="Time added" if result.added else "Time removed")
     embed.add_field(name="Amount", value=format_duration(result.seconds))

@@ -14,7 +14,7 @@ from typing import Any, Self
 import discord
 
 from bot.ctapi.models import Choice, LinkResult, parse_utc
-from bot.embeds.format import discord_time, discord_when, format_duration
+from bot.embeds.format import discord_time, discord_when, escape_name, format_duration
 from bot.embeds.results import (
     COLOUR_ADDED,
     COLOUR_PENALTY,
@@ -42,11 +42,14 @@ def vote_result_embed(
     return embed
 
 
-def penalty_warning(lock_name: str) -> str:
+def penalty_warning(lock_name: str | None) -> str:
+    """``lock_name`` comes escaped (or None for a lock known by its token only)."""
+    lock = f"**{lock_name}**" if lock_name else "this lock"
     return (
-        f"⚠️ You are registered as the wearer of **{lock_name}**, and you are voting logged "
-        "with your own account. Chastity Tracker treats that as a **penalty**: time is "
-        "**added** at the **maximum multiplier**, whatever you chose.\n"
+        f"⚠️ {lock} is your own lock (you are registered as its wearer, or it is your own "
+        "LINK token), and you are voting logged with your own account. Chastity Tracker "
+        "treats that as a **penalty**: time is **added** at the **maximum multiplier**, "
+        "whatever you chose.\n"
         "Nothing is sent unless you confirm."
     )
 
@@ -79,7 +82,7 @@ def lock_list_embed(guild_name: str, lines: Sequence[LockLine]) -> discord.Embed
         anonymous = "allowed" if line.allow_anonymous else "not allowed"
         token = f"`{line.masked_token}`" if line.masked_token is not None else UNREADABLE_LOCK_NOTE
         embed.add_field(
-            name=line.name,
+            name=escape_name(line.name),
             value=f"Token {token}\nWearer: {wearer}\nAnonymous votes: {anonymous}",
             inline=False,
         )
@@ -174,7 +177,7 @@ def panel_embed(
     latest: ResultSummary | None,
 ) -> discord.Embed:
     embed = discord.Embed(
-        title=f"Vote on {lock_name}",
+        title=f"Vote on {escape_name(lock_name)}",
         description=(
             "Click a button to vote. With a connected account your vote is logged, as you; "
             "otherwise it is anonymous."
@@ -203,7 +206,7 @@ def panel_embed(
 
 def removed_panel_embed(lock_name: str) -> discord.Embed:
     return discord.Embed(
-        title=f"Vote on {lock_name}",
+        title=f"Vote on {escape_name(lock_name)}",
         description="This lock was removed from the server: the panel no longer takes votes.",
         colour=CLOSED_COLOUR,
     )
@@ -234,7 +237,7 @@ def poll_embed(
     outcome: str | None = None,
 ) -> discord.Embed:
     """The poll message: open with a live tally, or closed with ``outcome`` (one line)."""
-    name = lock_name or "a removed lock"
+    name = escape_name(lock_name) if lock_name else "a removed lock"
     members = sum(tally.values())
     if closed:
         embed = discord.Embed(
@@ -261,7 +264,7 @@ def poll_embed(
 def poll_tally_embed(lock_name: str | None, tally: Mapping[Choice, int]) -> discord.Embed:
     members = sum(tally.values())
     return discord.Embed(
-        title=f"Final tally · {lock_name or 'a removed lock'}",
+        title=f"Final tally · {escape_name(lock_name) if lock_name else 'a removed lock'}",
         description=f"{tally_text(tally)}\n{members} member{'s' if members != 1 else ''} chose.",
         colour=POLL_COLOUR,
     )
@@ -293,9 +296,9 @@ def poll_outcome(
             return "The lock was removed before the poll ended, so no vote was cast."
         case "unknown":
             return (
-                "Chastity Tracker did not answer in time: the vote may or may not have been "
-                "counted. It will not be sent again; check the lock's history on Chastity "
-                "Tracker."
+                "Chastity Tracker gave no definite answer (none in time, or a server error "
+                "page): the vote may or may not have been counted. It will not be sent "
+                "again; check the lock's history on Chastity Tracker."
             )
         case "in_doubt":
             return "The vote may or may not have reached Chastity Tracker; it was not sent again."

@@ -31,7 +31,7 @@ from bot.ctapi import (
 )
 from bot.embeds import Actor, result_embed
 from bot.embeds.account import account_status_embed
-from bot.embeds.format import discord_time
+from bot.embeds.format import discord_time, escape_name
 from bot.embeds.voting import penalty_warning, vote_result_embed
 from bot.error_messages import UserError
 from bot.flood import FloodGate
@@ -90,9 +90,15 @@ class MemberActions:
         self._panels = panels
         self._polls = polls
 
-    def _admit(self, interaction: discord.Interaction[Any]) -> None:
-        """Flood control, before anything reaches Chastity Tracker or storage."""
+    def admit(self, interaction: discord.Interaction[Any]) -> None:
+        """Flood control, before anything reaches Chastity Tracker or storage.
+
+        Admin commands (``/locks``) pass here too: one bucket per member for
+        everything they do.
+        """
         self._flood.check(interaction.user.id, self._clock())
+
+    _admit = admit
 
     # -- games -------------------------------------------------------------------------
 
@@ -152,7 +158,8 @@ class MemberActions:
         self._admit(interaction)
         # Panel answers are always private: the panel itself shows the result to all.
         await defer(interaction, private=True)
-        target = await self._panels.vote_target(panel_id)
+        message_id = interaction.message.id if interaction.message is not None else None
+        target = await self._panels.vote_target(panel_id, interaction.guild_id, message_id)
 
         async def show_result(plan: VotePlan, result: LinkResult) -> None:
             await self._panels.record(panel_id, result, plan.choice)
@@ -190,9 +197,10 @@ class MemberActions:
         dialog = ConfirmDialog(
             member_id=plan.voter_id, on_confirm=confirmed, confirm_label="Vote anyway (penalty)"
         )
+        name = plan.target.name
         await reply(
             interaction,
-            penalty_warning(plan.target.name or "this lock"),
+            penalty_warning(escape_name(name) if name else None),
             private=True,
             view=dialog,
         )
@@ -224,7 +232,14 @@ class MemberActions:
         self._admit(interaction)
         # Storing the choice is a database write, which can wait on a busy database.
         await defer(interaction, private=True)
-        poll = await self._polls.choose(interaction.user.id, poll_id, choice)
+        message_id = interaction.message.id if interaction.message is not None else None
+        poll = await self._polls.choose(
+            interaction.user.id,
+            poll_id,
+            choice,
+            guild_id=interaction.guild_id,
+            message_id=message_id,
+        )
         await reply_private(
             interaction,
             f"Your choice: **{choice.label}**. You can change it until the poll ends "

@@ -12,8 +12,14 @@ from typing import Self
 from sqlalchemy.exc import DBAPIError
 
 from bot.storage.accounts import Account, AccountRepository
+from bot.storage.anonymous_votes import AnonymousVoteRepository, AnonymousVoteUse
 from bot.storage.database import Database, create_database
-from bot.storage.errors import DuplicateLockName, StorageError
+from bot.storage.errors import (
+    DuplicateLockName,
+    DuplicateLockToken,
+    GuildLimitReached,
+    StorageError,
+)
 from bot.storage.ledger import LedgerEntry, LedgerRepository, LedgerStatus, Outcome
 from bot.storage.locks import Lock, LockRepository
 from bot.storage.meta import MetaRepository
@@ -24,7 +30,11 @@ from bot.storage.polls import Poll, PollRepository, PollStatus
 __all__ = [
     "Account",
     "AccountRepository",
+    "AnonymousVoteRepository",
+    "AnonymousVoteUse",
     "DuplicateLockName",
+    "DuplicateLockToken",
+    "GuildLimitReached",
     "LedgerEntry",
     "LedgerRepository",
     "LedgerStatus",
@@ -51,6 +61,7 @@ class Storage:
         self.panels = PanelRepository(database)
         self.polls = PollRepository(database)
         self.ledger = LedgerRepository(database)
+        self.anonymous_votes = AnonymousVoteRepository(database)
 
     def __repr__(self) -> str:
         return f"Storage({self._database!r})"

@@ -23,6 +23,10 @@ class Account:
     nick: str
     connected_at: datetime
     needs_reconnect: bool
+    # The keyed hash of the member's own LINK token (the penalty guard), and when it
+    # was last learned from Chastity Tracker (None: never; the hash None: no LINK game).
+    link_token_hash: bytes | None = field(default=None, repr=False)
+    link_checked_at: datetime | None = None
 
 
 def _account(row: AnyRow) -> Account:
@@ -32,6 +36,8 @@ def _account(row: AnyRow) -> Account:
         nick=row.nick,
         connected_at=row.connected_at,
         needs_reconnect=bool(row.needs_reconnect),
+        link_token_hash=None if row.link_token_hash is None else bytes(row.link_token_hash),
+        link_checked_at=row.link_checked_at,
     )
 
 
@@ -41,6 +47,8 @@ _COLUMNS: Final = (
     accounts.c.nick,
     accounts.c.connected_at,
     accounts.c.needs_reconnect,
+    accounts.c.link_token_hash,
+    accounts.c.link_checked_at,
 )
 
 
@@ -48,7 +56,16 @@ class AccountRepository:
     def __init__(self, database: Database) -> None:
         self._db = database
 
-    async def upsert(self, user_id: int, token_ciphertext: bytes, nick: str, now: datetime) -> None:
+    async def upsert(
+        self,
+        user_id: int,
+        token_ciphertext: bytes,
+        nick: str,
+        now: datetime,
+        *,
+        link_token_hash: bytes | None = None,
+        link_checked_at: datetime | None = None,
+    ) -> None:
         """Store the account; connecting again replaces the token and starts afresh."""
         statement = self._db.upsert(
             accounts,
@@ -58,9 +75,18 @@ class AccountRepository:
                 "nick": nick,
                 "connected_at": now,
                 "needs_reconnect": False,
+                "link_token_hash": link_token_hash,
+                "link_checked_at": link_checked_at,
             },
             key=["user_id"],
-            update=["token_ciphertext", "nick", "connected_at", "needs_reconnect"],
+            update=[
+                "token_ciphertext",
+                "nick",
+                "connected_at",
+                "needs_reconnect",
+                "link_token_hash",
+                "link_checked_at",
+            ],
         )
         async with self._db.write() as conn:
             await conn.execute(statement)
@@ -83,6 +109,27 @@ class AccountRepository:
             await conn.execute(
                 update(accounts).where(accounts.c.user_id == user_id).values(needs_reconnect=True)
             )
+
+    async def set_link_hash(
+        self, user_id: int, link_token_hash: bytes | None, now: datetime
+    ) -> None:
+        """Remember the member's own LINK token's hash (None: they have no LINK game)."""
+        async with self._db.write() as conn:
+            await conn.execute(
+                update(accounts)
+                .where(accounts.c.user_id == user_id)
+                .values(link_token_hash=link_token_hash, link_checked_at=now)
+            )
+
+    async def forget_link_hashes(self) -> int:
+        """Forget every learned LINK hash (after a key rotation they are relearned)."""
+        async with self._db.write() as conn:
+            result = await conn.execute(
+                update(accounts)
+                .where(accounts.c.link_checked_at.is_not(None))
+                .values(link_token_hash=None, link_checked_at=None)
+            )
+        return result.rowcount
 
     async def iter_ciphertexts(
         self, batch_size: int = _ROTATION_BATCH

@@ -19,7 +19,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, Final, TypeAlias
 
-from sqlalchemy import Row, Table, event
+from sqlalchemy import Row, Table, event, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.engine.interfaces import DBAPIConnection, DBAPICursor
@@ -63,6 +63,16 @@ class Database:
             conn = await plain.execution_options(**{_WRITE_OPTION: True})
             async with conn.begin():
                 yield conn
+
+    async def serialise(self, conn: AsyncConnection, key: str) -> None:
+        """Inside a write transaction: wait for any other holding ``key`` until it ends.
+
+        For a check followed by an insert (a count against a limit). SQLite
+        needs nothing: a write transaction holds the database's one write lock.
+        PostgreSQL takes a transaction-scoped advisory lock on the key's hash.
+        """
+        if self.dialect == "postgresql":
+            await conn.execute(text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": key})
 
     def upsert(
         self,

@@ -14,3 +14,20 @@ class DuplicateLockName(StorageError):
         self.guild_id = guild_id
         self.name = name
         super().__init__(f"a lock named {name!r} already exists on this server")
+
+
+class DuplicateLockToken(StorageError):
+    """This token is already registered on the guild (compared by its keyed hash)."""
+
+    def __init__(self, guild_id: int) -> None:
+        self.guild_id = guild_id
+        super().__init__("this token is already registered on this server")
+
+
+class GuildLimitReached(StorageError):
+    """The server already has as many of these as it may (locks, panels)."""
+
+    def __init__(self, guild_id: int, limit: int) -> None:
+        self.guild_id = guild_id
+        self.limit = limit
+        super().__init__(f"this server reached its limit of {limit}")

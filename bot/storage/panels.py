@@ -6,9 +6,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Final
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, func, insert, select, update
 
 from bot.storage.database import AnyRow, Database
+from bot.storage.errors import GuildLimitReached
 from bot.storage.schema import panels
 
 
@@ -53,14 +54,32 @@ class PanelRepository:
     def __init__(self, database: Database) -> None:
         self._db = database
 
-    async def create(self, guild_id: int, channel_id: int, lock_id: int, now: datetime) -> Panel:
-        """Record the panel before posting it, so its buttons can carry its id."""
+    async def create(
+        self,
+        guild_id: int,
+        channel_id: int,
+        lock_id: int,
+        now: datetime,
+        *,
+        guild_limit: int | None = None,
+    ) -> Panel:
+        """Record the panel before posting it, so its buttons can carry its id.
+
+        :class:`GuildLimitReached` when the guild has ``guild_limit`` panels.
+        """
         statement = (
             insert(panels)
             .values(guild_id=guild_id, channel_id=channel_id, lock_id=lock_id, created_at=now)
             .returning(*_COLUMNS)
         )
         async with self._db.write() as conn:
+            if guild_limit is not None:
+                await self._db.serialise(conn, f"panels:{guild_id}")
+                counted = await conn.scalar(
+                    select(func.count()).select_from(panels).where(panels.c.guild_id == guild_id)
+                )
+                if int(counted or 0) >= guild_limit:
+                    raise GuildLimitReached(guild_id, guild_limit)
             row = (await conn.execute(statement)).one()
         return _panel(row)
 
@@ -97,3 +116,11 @@ class PanelRepository:
         async with self._db.read() as conn:
             rows = (await conn.execute(query)).all()
         return [_panel(row) for row in rows]
+
+    async def count(self, guild_id: int) -> int:
+        """The server's panels (for its limit)."""
+        async with self._db.read() as conn:
+            counted = await conn.scalar(
+                select(func.count()).select_from(panels).where(panels.c.guild_id == guild_id)
+            )
+        return int(counted or 0)

@@ -9,7 +9,7 @@ Chastity Tracker, so it becomes ``in_doubt`` (reported, never re-cast).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Final, Literal
@@ -19,7 +19,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.ctapi.models import Choice
 from bot.storage.database import AnyRow, Database
-from bot.storage.schema import poll_choices, polls
+from bot.storage.schema import locks, poll_choices, polls
+
+_ACTIVE: Final = ("open", "closing")
 
 PollStatus = Literal["open", "closing", "closed", "in_doubt"]
 
@@ -48,6 +50,14 @@ class Closing:
 
     tally: dict[Choice, int]
     winning_choice: Choice | None
+
+
+@dataclass(frozen=True, slots=True)
+class PollStartRefused:
+    """Why a poll was not started: one is already active on the token (``existing``),
+    or the server reached its limit of open polls (``existing`` None)."""
+
+    existing: Poll | None
 
 
 PickWinner = Callable[[Mapping[Choice, int]], Choice | None]
@@ -101,6 +111,55 @@ def _check_choice(choice: str) -> Choice:
 class PollRepository:
     def __init__(self, database: Database) -> None:
         self._db = database
+
+    async def start_unless_active(  # noqa: PLR0917 - the order of create's
+        self,
+        guild_id: int,
+        channel_id: int,
+        lock_id: int,
+        created_by: int,
+        ends_at: datetime,
+        now: datetime,
+        *,
+        token_hashes: Sequence[bytes],
+        guild_limit: int,
+    ) -> Poll | PollStartRefused:
+        """Create the poll unless one is open on the token (on any server) or the server
+        has ``guild_limit`` open polls; the check and the insert are one transaction,
+        serialised against other starts, so two racing starts end with one poll."""
+        async with self._db.write() as conn:
+            # One key for every server: a token may be registered on several.
+            await self._db.serialise(conn, "poll-start")
+            active = (await conn.execute(_active_on_tokens(token_hashes).limit(1))).one_or_none()
+            if active is not None:
+                return PollStartRefused(existing=_poll(active))
+            open_here = await conn.scalar(
+                select(func.count())
+                .select_from(polls)
+                .where(polls.c.guild_id == guild_id, polls.c.status.in_(_ACTIVE))
+            )
+            if int(open_here or 0) >= guild_limit:
+                return PollStartRefused(existing=None)
+            row = (
+                await conn.execute(
+                    insert(polls)
+                    .values(
+                        guild_id=guild_id,
+                        channel_id=channel_id,
+                        lock_id=lock_id,
+                        created_by=created_by,
+                        created_at=now,
+                        ends_at=ends_at,
+                        status="open",
+                    )
+                    .returning(*_COLUMNS)
+                )
+            ).one()
+        return _poll(row)
+
+    async def active_on_tokens(self, token_hashes: Sequence[bytes]) -> list[Poll]:
+        """Open or closing polls on any server's lock with this token."""
+        return await self._many(_active_on_tokens(token_hashes))
 
     async def create(  # noqa: PLR0917 - positional order is the documented interface
         self,
@@ -248,6 +307,15 @@ class PollRepository:
         async with self._db.read() as conn:
             rows = (await conn.execute(query)).all()
         return [_poll(row) for row in rows]
+
+
+def _active_on_tokens(token_hashes: Sequence[bytes]) -> Select[Any]:
+    return (
+        select(*_COLUMNS)
+        .join(locks, locks.c.id == polls.c.lock_id)
+        .where(locks.c.token_hash.in_(list(token_hashes)), polls.c.status.in_(_ACTIVE))
+        .order_by(polls.c.ends_at, polls.c.id)
+    )
 
 
 async def _count(conn: AsyncConnection, poll_id: int) -> dict[Choice, int]:

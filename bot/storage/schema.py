@@ -18,6 +18,16 @@ casefolded name) and a unique index on (guild_id, name_key): the database,
 not a read-then-insert check, rejects the second of two racing inserts, and
 casefolding in Python behaves the same on SQLite (whose lower() only folds
 ASCII) and PostgreSQL.
+
+Tokens are found by ``token_hash`` (a keyed hash, see ``bot.vault.Vault``),
+never by decrypting: ``locks.token_hash`` is indexed across servers (a DM vote
+finds every server that registered a token) and unique per server, so two
+racing ``/locks add`` of one token end with one lock. It is NULL only for a
+lock stored before the hashes existed, until the next start fills it in.
+``accounts.link_token_hash`` is the hash of the member's own LINK token (the
+penalty guard); ``link_checked_at`` says when it was last learned (NULL: never).
+``anonymous_votes`` remembers when the bot's one anonymous vote on a token is
+used and when it frees up.
 """
 
 from __future__ import annotations
@@ -73,6 +83,8 @@ accounts = Table(
     Column("nick", String(255), nullable=False),
     Column("connected_at", UtcDateTime, nullable=False),
     Column("needs_reconnect", Boolean, nullable=False, server_default=false()),
+    Column("link_token_hash", LargeBinary, nullable=True),
+    Column("link_checked_at", UtcDateTime, nullable=True),
 )
 
 locks = Table(
@@ -87,7 +99,10 @@ locks = Table(
     Column("allow_anonymous", Boolean, nullable=False),
     Column("created_by", BigInteger, nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
+    Column("token_hash", LargeBinary, nullable=True),
     Index("uq_locks_guild_name_key", "guild_id", "name_key", unique=True),
+    Index("uq_locks_guild_token_hash", "guild_id", "token_hash", unique=True),
+    Index("ix_locks_token_hash", "token_hash"),
     sqlite_autoincrement=True,
 )
 
@@ -160,4 +175,13 @@ ledger = Table(
     _one_of("choice", CHOICES, "ck_ledger_choice"),
     Index("ix_ledger_user_id_id", "user_id", "id"),
     sqlite_autoincrement=True,
+)
+
+anonymous_votes = Table(
+    "anonymous_votes",
+    metadata,
+    Column("token_hash", LargeBinary, primary_key=True),
+    Column("used_at", UtcDateTime, nullable=False),
+    Column("free_at", UtcDateTime, nullable=False),
+    Column("wait_known", Boolean, nullable=False),
 )

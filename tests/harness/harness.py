@@ -120,6 +120,7 @@ class Harness:
         self._bot: ChastityBot | None = None
         self._contexts: dict[int, tuple[Actor, FakeChannel, FakeGuild | None]] = {}
         self._dm_channels: dict[int, FakeChannel] = {}
+        self._member_permissions: dict[tuple[int, int], discord.Permissions] = {}
 
     @classmethod
     async def start(
@@ -231,6 +232,25 @@ class Harness:
         """
         self.fake.set_bot_permissions(channel.id, permissions)
 
+    def set_member_permissions(
+        self, member: FakeMember, channel: FakeChannel, permissions: discord.Permissions
+    ) -> None:
+        """``member``'s permissions in ``channel`` from now on (default: their own).
+
+        A channel option naming ``channel`` carries them, as Discord resolves it:
+        the invoking member's permissions there, overwrites included.
+        """
+        self._member_permissions[(member.id, channel.id)] = permissions
+
+    def _resolve_member_permissions(self, data: dict[str, Any], actor: Actor) -> None:
+        channels = data.get("resolved", {}).get("channels", {})
+        for channel_id, channel in channels.items():
+            if isinstance(actor, FakeMember):
+                permissions = self._member_permissions.get(
+                    (actor.id, int(channel_id)), actor.permissions
+                )
+                channel["permissions"] = str(permissions.value)
+
     def channel_messages(self, channel: FakeChannel | None = None) -> list[FakeMessage]:
         """What members see in a channel now, oldest first."""
         return self.fake.channel_messages((channel or self.channel).id)
@@ -250,6 +270,7 @@ class Harness:
         """Run ``/command`` ("help", "link vote", ...) as a member; waits for the first response."""
         actor, where, guild = self._where(by, channel, dm)
         data = self._command_data(command, options or {}, focused=None, guild=guild)
+        self._resolve_member_permissions(data, actor)
         result = self.feed(APPLICATION_COMMAND, data, actor=actor, channel=where, guild=guild)
         if wait:
             await result.wait_for_response()

@@ -40,6 +40,7 @@ FaultKind = Literal[
     "html_content_type",
     "numbers_as_text",
     "redirect_to_https",
+    "error_page",
 ]
 _WITHOUT_ARGUMENTS: tuple[FaultKind, ...] = (
     "hang",
@@ -132,6 +133,11 @@ class Fault:
         return cls("numbers_as_text", after_apply=True)
 
     @classmethod
+    def error_page(cls, status: int = 502, *, after_apply: bool = False) -> Fault:
+        """A proxy's HTML error page (502 Bad Gateway, 503, 504) instead of the API's answer."""
+        return cls("error_page", status_code=status, after_apply=after_apply)
+
+    @classmethod
     def redirect_to_https(cls) -> Fault:
         """301 to the https address, with an HTML page; never applied."""
         return cls("redirect_to_https")
@@ -220,6 +226,11 @@ async def answer_with_fault(
         return _drop(request)
     if fault.kind == "html_500":
         return web.Response(status=500, text=HTML_500_PAGE, content_type="text/html")
+    if fault.kind == "error_page":
+        phrase = _phrase(fault.status_code)
+        page = f"<html><head><title>{fault.status_code} {phrase}</title></head><body>"
+        page += f"<center><h1>{fault.status_code} {phrase}</h1></center></body></html>\n"
+        return web.Response(status=fault.status_code, text=page, content_type="text/html")
     if fault.kind == "malformed_json":
         return web.Response(status=200, text=MALFORMED_JSON, content_type="application/json")
     if fault.kind == "empty_body":
