@@ -14,6 +14,9 @@ it reads JSON lines:
   ``time.process_time``) and peak RSS (``VmHWM``);
 - ``{"op": "stop"}``: answered like ``usage``, then the bot closes and the process exits.
 
+The project bot runs under ``bot.app.serve_until_stopped``, as ``python -m bot``
+does: SIGTERM or SIGINT stops it gracefully (the tests of the stop use that).
+
     python -m bench.bot_process '<config json>'
 """
 
@@ -83,7 +86,7 @@ async def build_project(config: dict[str, Any], stack: AsyncExitStack) -> discor
     configure_logging("INFO", stream=stack.enter_context(open_log(config)))
     api = ChastityTrackerClient(settings.ct_api_base_url, settings.ct_api_timeout)
     stack.push_async_callback(api.aclose)
-    storage = await Storage.open(settings.database_url)
+    storage = await Storage.open(settings.database_url, search_path=config.get("search_path"))
     stack.push_async_callback(storage.close)
     bot = create_bot(settings, api=api, storage=storage, vault=Vault.from_settings(settings))
     stack.push_async_callback(bot.close)
@@ -129,18 +132,29 @@ async def serve(config: dict[str, Any]) -> None:
             event: internals.gateway_parser(bot, event)
             for event in ("INTERACTION_CREATE", "GUILD_CREATE")
         }
-        while line := await reader.readline():
-            message = json.loads(line)
-            op = message["op"]
-            if op == "dispatch":
-                parsers[message["t"]](message["d"])
-            elif op == "usage":
-                send({"op": "usage"} | usage())
-                await writer.drain()
-            elif op == "stop":
-                send({"op": "usage"} | usage())
-                await writer.drain()
-                break
+
+        async def gateway() -> None:
+            while line := await reader.readline():
+                message = json.loads(line)
+                op = message["op"]
+                if op == "dispatch":
+                    parsers[message["t"]](message["d"])
+                elif op == "usage":
+                    send({"op": "usage"} | usage())
+                    await writer.drain()
+                elif op == "stop":
+                    send({"op": "usage"} | usage())
+                    await writer.drain()
+                    break
+
+        if config["bot"] == "project":
+            # Imported here: the baseline's figures must not carry the project's modules.
+            from bot.app import ChastityBot, serve_until_stopped
+
+            assert isinstance(bot, ChastityBot)
+            await serve_until_stopped(bot, gateway())
+        else:
+            await gateway()
         writer.close()
 
 

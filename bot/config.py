@@ -36,6 +36,7 @@ SETTING_NAMES = (
     "SHARD_IDS",
     "FLOOD_BURST",
     "FLOOD_INTERVAL",
+    "STOP_GRACE",
 )
 KEY_HINT = "generate one with `python -m bot.vault generate-key`"
 
@@ -65,6 +66,8 @@ class Settings:
     # action every `flood_interval` seconds.
     flood_burst: int = field(default=5)
     flood_interval: float = field(default=3.0)
+    # Seconds a stopping bot lets plays, votes and poll closes in flight finish.
+    stop_grace: float = 20.0
 
     @property
     def uses_sqlite(self) -> bool:
@@ -161,6 +164,7 @@ def load_settings(environ: Mapping[str, str] | None = None, *, dotenv: bool = Tr
         shard_ids=shard_ids,
         flood_burst=_optional_int(env, "FLOOD_BURST", minimum=1) or 5,
         flood_interval=_positive_float(env, "FLOOD_INTERVAL", 3.0),
+        stop_grace=_positive_float(env, "STOP_GRACE", 20.0),
     )
 
 
