@@ -300,7 +300,8 @@ async def test_sqlite_file_setup(tmp_path: Path) -> None:
     finally:
         await storage.close()
     with sqlite3.connect(path) as conn:
-        assert conn.execute("SELECT count(*) FROM schema_version").fetchone() == (1,)
+        applied = conn.execute("SELECT count(*) FROM schema_version").fetchone()
+    assert applied == (len(discover()),)
 
 
 async def test_unreachable_database_is_a_clear_error_without_password() -> None:

@@ -14,6 +14,7 @@ from sqlalchemy.exc import DBAPIError
 from bot.storage.accounts import Account, AccountRepository
 from bot.storage.database import Database, create_database
 from bot.storage.errors import DuplicateLockName, StorageError
+from bot.storage.leases import Lease, LeaseRepository
 from bot.storage.ledger import LedgerEntry, LedgerRepository, LedgerStatus, Outcome
 from bot.storage.locks import Lock, LockRepository
 from bot.storage.meta import MetaRepository
@@ -25,6 +26,8 @@ __all__ = [
     "Account",
     "AccountRepository",
     "DuplicateLockName",
+    "Lease",
+    "LeaseRepository",
     "LedgerEntry",
     "LedgerRepository",
     "LedgerStatus",
@@ -51,6 +54,7 @@ class Storage:
         self.panels = PanelRepository(database)
         self.polls = PollRepository(database)
         self.ledger = LedgerRepository(database)
+        self.leases = LeaseRepository(database)
 
     def __repr__(self) -> str:
         return f"Storage({self._database!r})"
