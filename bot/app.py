@@ -181,7 +181,10 @@ class ChastityBot(commands.AutoShardedBot):
         self.add_dynamic_items(PanelButton, PollButton)
         await self.load_cogs(discover_extensions())
         self.register_persistent_components()
-        await self.sync_commands_if_changed()
+        if self.syncs_commands():
+            await self.sync_commands_if_changed()
+        else:
+            log.info("Commands are synced by the process that runs shard 0; not here")
         self.polls.start_scheduler()
 
     async def close(self) -> None:
@@ -237,6 +240,12 @@ class ChastityBot(commands.AutoShardedBot):
             if views is not None:
                 for view in views():
                     self.add_view(view)
+
+    def syncs_commands(self) -> bool:
+        """Whether this process syncs the commands: with several processes (SHARD_IDS),
+        only the one running shard 0, so a deploy spends one sync, not one per process."""
+        shard_ids = self.settings.shard_ids
+        return shard_ids is None or 0 in shard_ids
 
     def command_scope(self) -> discord.Object | None:
         """Where commands are synced: the development guild, or None for global."""
