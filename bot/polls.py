@@ -16,9 +16,10 @@ Several processes may share one database (sharding on PostgreSQL). Each
 holds a lease on its own liveness (``process:<owner>``), and one of them at
 a time holds the ``poll-scheduler`` lease and closes the polls: the others
 look again when that lease would expire, so when its holder crashed, one of
-them takes over within ``lease_ttl``. A process that takes the scheduler
-over (or starts) marks in doubt only the closes whose process's lease has
-expired; a close another live process is casting is left to it. Both
+them takes over within ``lease_ttl``. The holder marks in doubt only the
+closes whose process's lease has expired; a close another live process is
+casting is left to it, and a process whose close was marked in doubt never
+announces it as a success. Both
 leases are renewed at every look of the scheduler (a heartbeat at most
 ``MAX_SLEEP`` apart) and released when the bot stops.
 
@@ -217,8 +218,8 @@ class PollService:
     async def _lead(self) -> bool:
         """Renew this process's lease and take (or keep) the scheduler's; True if held.
 
-        On taking the scheduler over, the closes left by processes that are gone
-        are recovered first.
+        While it is held, the closes left by processes that are gone are
+        recovered first.
         """
         await self._renew_own_lease()
         now = self._clock()
@@ -226,9 +227,13 @@ class PollService:
         held = await self._storage.leases.take(SCHEDULER_LEASE, self.owner, now, expires)
         if held and not self._leading:
             log.info("This process (%s) closes the polls now", self.owner)
+            await self._storage.leases.forget_expired(PROCESS_LEASE_PREFIX, now)
+        if held:
+            # At every look, not only on taking over: a crashed process's own lease
+            # may outlive the scheduler lease it held by a moment.
             await self.recover()
             self._leading = True
-        elif not held and self._leading:
+        elif self._leading:
             log.warning("Another process took over closing the polls")
             self._leading = False
         return held
@@ -386,9 +391,9 @@ class PollService:
     async def recover(self) -> list[int]:
         """Polls left `closing` by a process that is gone become in_doubt and are reported.
 
-        Run when this process takes the scheduler over (at start, or after its
-        holder crashed). A close whose process still holds its lease is under
-        way there, and is left alone.
+        Run at each look of the process holding the scheduler lease (so at start,
+        and after taking over from a process that crashed). A close whose process
+        still holds its lease is under way there, and is left alone.
         """
         now = self._clock()
         reported: list[int] = []
@@ -400,7 +405,6 @@ class PollService:
             if await self._report_in_doubt(poll.id, "The bot stopped while casting"):
                 log.warning("Poll %d was closing during a stop; marked in doubt", poll.id)
                 reported.append(poll.id)
-        await self._storage.leases.forget_expired(PROCESS_LEASE_PREFIX, now)
         return reported
 
     async def _report_in_doubt(self, poll_id: int, what_happened: str) -> bool:
