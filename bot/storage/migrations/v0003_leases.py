@@ -1,4 +1,4 @@
-"""0002: leases, so several processes on one database share the poll closes.
+"""0003: leases, so several processes on one database share the poll closes.
 
 ``leases`` holds who owns what until when (a process's own liveness, and the
 poll scheduler); ``polls.closing_owner`` is the process that began a close, so
