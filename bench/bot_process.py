@@ -14,6 +14,12 @@ it reads JSON lines:
   ``time.process_time``) and peak RSS (``VmHWM``);
 - ``{"op": "stop"}``: answered like ``usage``, then the bot closes and the process exits.
 
+Optional keys: ``search_path`` (a PostgreSQL schema), ``token_encryption_key``
+(needed with PostgreSQL), ``poll_lease_ttl`` (seconds).
+
+The project bot runs under ``bot.app.serve_until_stopped``, as ``python -m bot``
+does: SIGTERM or SIGINT stops it gracefully (the tests of the stop use that).
+
     python -m bench.bot_process '<config json>'
 """
 
@@ -74,18 +80,23 @@ async def build_project(config: dict[str, Any], stack: AsyncExitStack) -> discor
     from bot.vault import Vault
 
     data_dir = Path(config["data_dir"])
+    key = config.get("token_encryption_key")
     settings = Settings(
         discord_token=Secret(DISCORD_TOKEN),
         ct_api_base_url=config["ct_base_url"],
         data_dir=data_dir,
         database_url=config["database_url"],
+        token_encryption_keys=(Secret(key),) if key else (),
     )
     configure_logging("INFO", stream=stack.enter_context(open_log(config)))
     api = ChastityTrackerClient(settings.ct_api_base_url, settings.ct_api_timeout)
     stack.push_async_callback(api.aclose)
-    storage = await Storage.open(settings.database_url)
+    storage = await Storage.open(settings.database_url, search_path=config.get("search_path"))
     stack.push_async_callback(storage.close)
     bot = create_bot(settings, api=api, storage=storage, vault=Vault.from_settings(settings))
+    if "poll_lease_ttl" in config:
+        # Tests of several processes: a crashed process's polls are taken over sooner.
+        bot.polls.lease_ttl = float(config["poll_lease_ttl"])
     stack.push_async_callback(bot.close)
     return bot
 
@@ -129,18 +140,29 @@ async def serve(config: dict[str, Any]) -> None:
             event: internals.gateway_parser(bot, event)
             for event in ("INTERACTION_CREATE", "GUILD_CREATE")
         }
-        while line := await reader.readline():
-            message = json.loads(line)
-            op = message["op"]
-            if op == "dispatch":
-                parsers[message["t"]](message["d"])
-            elif op == "usage":
-                send({"op": "usage"} | usage())
-                await writer.drain()
-            elif op == "stop":
-                send({"op": "usage"} | usage())
-                await writer.drain()
-                break
+
+        async def gateway() -> None:
+            while line := await reader.readline():
+                message = json.loads(line)
+                op = message["op"]
+                if op == "dispatch":
+                    parsers[message["t"]](message["d"])
+                elif op == "usage":
+                    send({"op": "usage"} | usage())
+                    await writer.drain()
+                elif op == "stop":
+                    send({"op": "usage"} | usage())
+                    await writer.drain()
+                    break
+
+        if config["bot"] == "project":
+            # Imported here: the baseline's figures must not carry the project's modules.
+            from bot.app import ChastityBot, serve_until_stopped
+
+            assert isinstance(bot, ChastityBot)
+            await serve_until_stopped(bot, gateway())
+        else:
+            await gateway()
         writer.close()
 
 

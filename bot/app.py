@@ -24,11 +24,12 @@ is loaded:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import json
 import logging
 import pkgutil
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -43,10 +44,12 @@ from bot.games import GameService
 from bot.history import HistoryService
 from bot.interactions.actions import MemberActions
 from bot.interactions.errors import handle_app_command_error
+from bot.interactions.stopping import GatedCommandTree
 from bot.locks import LockRegistry
 from bot.panels import PanelService
 from bot.polls import PollService
 from bot.session_choices import SessionChoices
+from bot.stopping import StopSignals, WorkGate
 from bot.timing import Sleep
 from bot.views.buttons import PanelButton, PollButton
 from bot.voting import VoteService
@@ -92,6 +95,7 @@ class ChastityBot(commands.AutoShardedBot):
     vault: Vault
     clock: Clock
     sleep: Sleep
+    gate: WorkGate
     accounts: AccountService
     flood: FloodGate
     games: GameService
@@ -121,6 +125,7 @@ class ChastityBot(commands.AutoShardedBot):
             command_prefix=commands.when_mentioned,
             intents=bot_intents(),
             help_command=None,
+            tree_cls=GatedCommandTree,
             # Replies never ping anyone by accident; a cog that means to ping says so.
             allowed_mentions=discord.AllowedMentions.none(),
             **sharding,
@@ -131,6 +136,8 @@ class ChastityBot(commands.AutoShardedBot):
         self.vault = vault
         self.clock = clock
         self.sleep = sleep
+        self.gate = WorkGate()
+        self._stopping: asyncio.Task[None] | None = None
         # Every service, built here and only here.
         self.accounts = AccountService(storage, vault, api, clock)
         self.flood = FloodGate(settings.flood_burst, settings.flood_interval)
@@ -154,6 +161,7 @@ class ChastityBot(commands.AutoShardedBot):
             sleep=sleep,
             vault=vault,
             max_open_polls=settings.guild_max_open_polls,
+            stop_grace=settings.stop_grace,
         )
         self.locks = LockRegistry(
             storage=storage,
@@ -166,6 +174,7 @@ class ChastityBot(commands.AutoShardedBot):
         )
         self.history = HistoryService(storage)
         self.actions = MemberActions(
+            gate=self.gate,
             flood=self.flood,
             clock=clock,
             accounts=self.accounts,
@@ -181,13 +190,37 @@ class ChastityBot(commands.AutoShardedBot):
         self.add_dynamic_items(PanelButton, PollButton)
         await self.load_cogs(discover_extensions())
         self.register_persistent_components()
-        await self.sync_commands_if_changed()
+        if self.syncs_commands():
+            await self.sync_commands_if_changed()
+        else:
+            log.info("Commands are synced by the process that runs shard 0; not here")
         self.polls.start_scheduler()
 
     async def close(self) -> None:
-        """Stop the poll scheduler (letting a poll vote on its way finish) and flush
-        panel and poll edits, then disconnect."""
-        await self.polls.close()
+        """Stop gracefully, then disconnect; calling it again waits for the same stop.
+
+        No new member action starts (one that arrives is told the bot is
+        restarting); the plays, votes and poll closes under way are let finish
+        within ``STOP_GRACE`` seconds; then panel and poll edits are flushed.
+        """
+        if self._stopping is None:
+            self._stopping = asyncio.create_task(self._stop(), name="bot-stop")
+        await asyncio.shield(self._stopping)
+
+    async def _stop(self) -> None:
+        self.gate.close()
+        grace = self.settings.stop_grace
+        under_way = self.gate.running
+        if under_way:
+            log.info("Stopping: waiting up to %g s for %d action(s) under way", grace, under_way)
+        cut, _ = await asyncio.gather(self.gate.drain(grace), self.polls.close())
+        if cut:
+            log.warning(
+                "Stopped %d action(s) still running after STOP_GRACE (%g s); "
+                "the ledger records them as unknown",
+                cut,
+                grace,
+            )
         await self.panels.close()
         await self.games.sessions.close()
         await super().close()
@@ -216,6 +249,12 @@ class ChastityBot(commands.AutoShardedBot):
             if views is not None:
                 for view in views():
                     self.add_view(view)
+
+    def syncs_commands(self) -> bool:
+        """Whether this process syncs the commands: with several processes (SHARD_IDS),
+        only the one running shard 0, so a deploy spends one sync, not one per process."""
+        shard_ids = self.settings.shard_ids
+        return shard_ids is None or 0 in shard_ids
 
     def command_scope(self) -> discord.Object | None:
         """Where commands are synced: the development guild, or None for global."""
@@ -293,7 +332,7 @@ async def run_bot(settings: Settings) -> None:
             vault = await open_vault(settings, storage)
             async with create_bot(settings, api=api, storage=storage, vault=vault) as bot:
                 try:
-                    await bot.start(settings.discord_token.reveal())
+                    await serve_until_stopped(bot, bot.start(settings.discord_token.reveal()))
                 except discord.LoginFailure:
                     raise SettingsError(
                         "DISCORD_TOKEN",
@@ -303,3 +342,30 @@ async def run_bot(settings: Settings) -> None:
                     ) from None
         finally:
             await storage.close()
+
+
+async def serve_until_stopped(bot: ChastityBot, serving: Awaitable[None]) -> None:
+    """Run ``serving`` (the gateway connection) until it ends or SIGTERM/SIGINT arrives.
+
+    A signal stops the bot gracefully (:meth:`ChastityBot.close`), then ends
+    ``serving``; a second signal during the stop exits at once
+    (:class:`bot.stopping.StopSignals`).
+    """
+    signals = StopSignals()
+    signals.install()
+    try:
+        serve = asyncio.ensure_future(serving)
+        stop = asyncio.ensure_future(signals.requested.wait())
+        try:
+            await asyncio.wait({serve, stop}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            stop.cancel()
+        if not serve.done():
+            await bot.close()
+            serve.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await serve
+        if signals.signal_name is not None:
+            log.info("Stopped after %s", signals.signal_name)
+    finally:
+        signals.uninstall()

@@ -39,6 +39,7 @@ SETTING_NAMES = (
     "GUILD_MAX_LOCKS",
     "GUILD_MAX_PANELS",
     "GUILD_MAX_OPEN_POLLS",
+    "STOP_GRACE",
 )
 KEY_HINT = "generate one with `python -m bot.vault generate-key`"
 
@@ -73,6 +74,8 @@ class Settings:
     guild_max_locks: int = 100
     guild_max_panels: int = 50
     guild_max_open_polls: int = 10
+    # Seconds a stopping bot lets plays, votes and poll closes in flight finish.
+    stop_grace: float = 20.0
 
     @property
     def uses_sqlite(self) -> bool:
@@ -172,6 +175,7 @@ def load_settings(environ: Mapping[str, str] | None = None, *, dotenv: bool = Tr
         guild_max_locks=_optional_int(env, "GUILD_MAX_LOCKS", minimum=1) or 100,
         guild_max_panels=_optional_int(env, "GUILD_MAX_PANELS", minimum=1) or 50,
         guild_max_open_polls=_optional_int(env, "GUILD_MAX_OPEN_POLLS", minimum=1) or 10,
+        stop_grace=_positive_float(env, "STOP_GRACE", 20.0),
     )
 
 

@@ -101,13 +101,51 @@ async def recorded(
     try:
         result = await send()
     except ChastityTrackerError as error:
+        _log_outcome(attempt, entry_id, outcome_of(error), type(error).__name__)
         await _finish(storage, clock, entry_id, outcome_of(error), error_detail(error))
         raise
     except BaseException as error:
+        _log_outcome(attempt, entry_id, "unknown", type(error).__name__)
         await _finish(storage, clock, entry_id, "unknown", error_detail(error))
         raise
+    _log_outcome(attempt, entry_id, "ok", None)
     await _finish(storage, clock, entry_id, "ok", result_detail(result))
     return result
+
+
+def _log_outcome(attempt: Attempt, entry_id: int, outcome: Outcome, error: str | None) -> None:
+    """One INFO line per play or vote; the JSON log format carries the fields as keys.
+
+    Ids and names only: never a token (the lock is named by its id).
+    """
+    kind = "vote" if attempt.game is Game.LINK and attempt.lock_id is not None else "play"
+    fields: dict[str, Any] = {
+        "event": kind,
+        "member_id": attempt.user_id,
+        "guild_id": attempt.guild_id,
+        "game": attempt.game.value,
+        "outcome": outcome,
+        "ledger_id": entry_id,
+        "dom": attempt.dom,
+        "logged": attempt.logged,
+    }
+    if attempt.session is not None:
+        fields["session"] = attempt.session
+    if attempt.lock_id is not None:
+        fields["lock_id"] = attempt.lock_id
+    if attempt.choice is not None:
+        fields["choice"] = attempt.choice.value
+    if error is not None:
+        fields["error"] = error
+    log.info(
+        "%s %s by member %s in guild %s: %s",
+        attempt.game.value,
+        kind,
+        attempt.user_id,
+        attempt.guild_id,
+        outcome,
+        extra=fields,
+    )
 
 
 async def _finish(

@@ -12,6 +12,17 @@ its channel and never cast again. A bot that stops while casting lets that one
 vote finish first (within a grace period), so a plain restart does not leave
 a poll in doubt.
 
+Several processes may share one database (sharding on PostgreSQL). Each
+holds a lease on its own liveness (``process:<owner>``), and one of them at
+a time holds the ``poll-scheduler`` lease and closes the polls: the others
+look again when that lease would expire, so when its holder crashed, one of
+them takes over within ``lease_ttl``. The holder marks in doubt only the
+closes whose process's lease has expired; a close another live process is
+casting is left to it, and a process whose close was marked in doubt never
+announces it as a success. Both
+leases are renewed at every look of the scheduler (a heartbeat at most
+``MAX_SLEEP`` apart) and released when the bot stops.
+
 Time is the bot's injectable clock, and the scheduler's pauses its injectable
 ``sleep``. :meth:`PollService.run_due` closes every poll whose time is up; the
 background loop calls it after each pause, and tests may call it directly.
@@ -23,6 +34,9 @@ import asyncio
 import contextlib
 import json
 import logging
+import os
+import secrets
+import socket
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from typing import Any, Final
@@ -69,8 +83,13 @@ CLOSE_CONCURRENCY: Final = 4
 """Polls closed at once: many polls ending together close a few at a time, each
 waiting on Chastity Tracker and the database without holding up the others (or
 other servers' interactions, which never wait on the closer)."""
-STOP_GRACE: Final = 30.0
+STOP_GRACE: Final = 20.0
 """Seconds a stopping bot waits for a poll vote on its way to be answered and recorded."""
+LEASE_TTL: Final = 90.0
+"""Seconds a lease lasts unless renewed: three scheduler looks, so a slow close or a busy
+database does not lose it; also how long a crashed process's polls wait for another."""
+SCHEDULER_LEASE: Final = "poll-scheduler"
+PROCESS_LEASE_PREFIX: Final = "process:"
 
 # What finish_close records as the outcome, besides the ledger outcomes (ok, refused, ...).
 NO_VOTES: Final = POLL_NO_VOTES
@@ -110,20 +129,31 @@ class PollService:
         vault: Vault,
         max_open_polls: int = 10,
         close_concurrency: int = CLOSE_CONCURRENCY,
+        lease_ttl: float = LEASE_TTL,
+        owner: str | None = None,
     ) -> None:
         self._max_open_polls = max_open_polls
         self._vault = vault
         self._close_slots = asyncio.Semaphore(close_concurrency)
+        # One look at a time in this process (the scheduler's, or a direct call): a
+        # caller of run_due finds every due poll closed when it returns, by it or by
+        # the look it waited for.
+        self._looking = asyncio.Lock()
         self._client = client
         self._storage = storage
         self._votes = votes
         self._clock = clock
         self._sleep = sleep
         self._stop_grace = stop_grace
+        self.lease_ttl = lease_ttl
+        self.owner = owner or process_owner_id()
+        """This process's lease owner id: host, process id and a random part."""
+        self._leading = False
         self.edits = EditCoalescer(edit_interval)
         self._wake = asyncio.Event()
         self._loop_task: asyncio.Task[None] | None = None
         self._stopping = False
+        self._stop_requested = asyncio.Event()
         # Polls this service is closing right now: `closing` in storage, but not in doubt.
         self._closing: set[int] = set()
 
@@ -141,25 +171,34 @@ class PollService:
     async def close(self) -> None:
         """Stop the scheduler; a poll vote on its way is let finish and recorded first."""
         self._stopping = True
+        self._stop_requested.set()
         self._wake.set()
         task, self._loop_task = self._loop_task, None
         if task is not None:
-            if self._closing:
-                # Cancelling now could leave a vote that did count reported as in doubt.
-                await asyncio.wait({task}, timeout=self._stop_grace)
+            # The loop ends after its current look. It is not cancelled at once:
+            # cancelling could leave a vote that did count reported as in doubt, or
+            # a database transaction half-way.
+            await asyncio.wait({task}, timeout=self._stop_grace)
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         await self.edits.close()
+        await self._release_leases()
 
     async def _scheduler(self) -> None:
         waiter: Any = getattr(self._client, "wait_until_ready", None)
         if waiter is not None:
-            await waiter()
-        try:
-            await self.recover()
-        except Exception:
-            log.exception("Recovering polls at start failed")
+            # A bot stopped before it was ready never starts the loop.
+            ready = asyncio.ensure_future(waiter())
+            stop = asyncio.ensure_future(self._stop_requested.wait())
+            try:
+                await asyncio.wait({ready, stop}, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                for waiting in (ready, stop):
+                    waiting.cancel()
+                await asyncio.wait({ready, stop})
+            if self._stopping:
+                return
         while not self._stopping:
             # Cleared before looking, so a wake-up during the look is not lost.
             self._wake.clear()
@@ -179,11 +218,66 @@ class PollService:
                 await asyncio.wait({woken})
 
     async def _next_pause(self) -> float:
+        # The leases are renewed at each look: never pause for more than a third of them.
+        longest = min(MAX_SLEEP, self.lease_ttl / 3)
+        now = self._clock()
+        if not self._leading:
+            # Another process closes the polls: look again when its lease would expire.
+            holder = await self._storage.leases.holder(SCHEDULER_LEASE, now)
+            until = (holder.expires_at - now).total_seconds() if holder else 0.0
+            return min(longest, max(MIN_SLEEP, until))
         open_polls = await self._storage.polls.list_open()
         if not open_polls:
-            return MAX_SLEEP
-        until = (open_polls[0].ends_at - self._clock()).total_seconds()
-        return min(MAX_SLEEP, max(MIN_SLEEP, until))
+            return longest
+        until = (open_polls[0].ends_at - now).total_seconds()
+        return min(longest, max(MIN_SLEEP, until))
+
+    # -- leases --------------------------------------------------------------------------
+
+    async def _lead(self) -> bool:
+        """Renew this process's lease and take (or keep) the scheduler's; True if held.
+
+        While it is held, the closes left by processes that are gone are
+        recovered first.
+        """
+        await self._renew_own_lease()
+        now = self._clock()
+        expires = now + timedelta(seconds=self.lease_ttl)
+        held = await self._storage.leases.take(SCHEDULER_LEASE, self.owner, now, expires)
+        if held and not self._leading:
+            log.info("This process (%s) closes the polls now", self.owner)
+            await self._storage.leases.forget_expired(PROCESS_LEASE_PREFIX, now)
+        if held:
+            # At every look, not only on taking over: a crashed process's own lease
+            # may outlive the scheduler lease it held by a moment.
+            await self.recover()
+            self._leading = True
+        elif self._leading:
+            log.warning("Another process took over closing the polls")
+            self._leading = False
+        return held
+
+    async def _renew_own_lease(self) -> None:
+        now = self._clock()
+        expires = now + timedelta(seconds=self.lease_ttl)
+        await self._storage.leases.take(PROCESS_LEASE_PREFIX + self.owner, self.owner, now, expires)
+
+    async def _release_leases(self) -> None:
+        try:
+            await self._storage.leases.release(SCHEDULER_LEASE, self.owner)
+            await self._storage.leases.release(PROCESS_LEASE_PREFIX + self.owner, self.owner)
+        except Exception:
+            # Not fatal: the leases expire on their own within lease_ttl.
+            log.exception("Could not release the poll leases")
+        self._leading = False
+
+    async def _owner_alive(self, owner: str | None, now: datetime) -> bool:
+        if owner is None:
+            return False  # a close begun before leases existed
+        if owner == self.owner:
+            return True
+        holder = await self._storage.leases.holder(PROCESS_LEASE_PREFIX + owner, now)
+        return holder is not None and holder.owner == owner
 
     # -- starting and choosing ----------------------------------------------------------
 
@@ -254,10 +348,17 @@ class PollService:
     async def run_due(self) -> list[int]:
         """Close every open poll whose time is up; the ids closed by this call.
 
-        At most ``close_concurrency`` at once: a thousand polls ending together
-        neither queue one behind the other nor flood Chastity Tracker and the
-        database at once.
+        Only the process holding the scheduler lease closes polls: in another,
+        this does nothing (and returns no id). At most ``close_concurrency`` at once:
+        a thousand polls ending together neither queue one behind the other nor flood
+        Chastity Tracker and the database at once.
         """
+        async with self._looking:
+            return await self._close_due()
+
+    async def _close_due(self) -> list[int]:
+        if not await self._lead():
+            return []
         now = self._clock()
         due = [poll for poll in await self._storage.polls.list_open() if poll.ends_at <= now]
 
@@ -292,9 +393,13 @@ class PollService:
 
         self._closing.add(poll.id)
         try:
+            # This process's lease outlives the close however many polls came before it.
+            await self._renew_own_lease()
             # The intent is on record before anything is sent: a crash from here on
             # leaves the poll `closing`, which the next start reports and never re-casts.
-            closing = await self._storage.polls.begin_close(poll.id, self._clock(), to_cast)
+            closing = await self._storage.polls.begin_close(
+                poll.id, self._clock(), to_cast, owner=self.owner
+            )
             if closing is None:
                 return False
             try:
@@ -338,16 +443,30 @@ class PollService:
         text = poll_outcome(outcome, winner, reason=reason) or ""
         if failure is not None:
             detail = json.dumps({"error": failure, "message": text})
-        await self._storage.polls.finish_close(poll.id, outcome, detail, self._clock())
+        if not await self._storage.polls.finish_close(poll.id, outcome, detail, self._clock()):
+            # Another process found this close abandoned (this one's lease had expired)
+            # and reported it in doubt: that report stands, nothing more is said.
+            log.warning(
+                "Poll %d was reported in doubt by another process; outcome %s", poll.id, outcome
+            )
+            return
         log.info("Poll %d closed: %s", poll.id, outcome)
         await self._announce(poll, lock=lock, tally=tally, text=text, result=result, choice=winner)
 
     async def recover(self) -> list[int]:
-        """At start: polls left `closing` by a crash become in_doubt and are reported."""
+        """Polls left `closing` by a process that is gone become in_doubt and are reported.
+
+        Run at each look of the process holding the scheduler lease (so at start,
+        and after taking over from a process that crashed). A close whose process
+        still holds its lease is under way there, and is left alone.
+        """
+        now = self._clock()
         reported: list[int] = []
         for poll in await self._storage.polls.list_closing():
             if poll.id in self._closing:
                 continue  # this service is casting it right now: not in doubt
+            if await self._owner_alive(poll.closing_owner, now):
+                continue  # another live process is casting it
             if await self._report_in_doubt(poll.id, "The bot stopped while casting"):
                 log.warning("Poll %d was closing during a stop; marked in doubt", poll.id)
                 reported.append(poll.id)
@@ -442,6 +561,12 @@ def _refusal(refused: PollStartRefused, guild_id: int, limit: int) -> UserError:
         f"({where}, ending {discord_time(poll.ends_at, 'R')}): the bot has one anonymous "
         "vote per lock, so one poll at a time. Start this one when it has ended."
     )
+
+
+def process_owner_id() -> str:
+    """Who this process is, in leases and logs: host, process id, and a random part
+    (a restarted container may get the same host name and process id)."""
+    return f"{socket.gethostname()[:64]}:{os.getpid()}:{secrets.token_hex(4)}"
 
 
 def _nothing_to_cast(_tally: Mapping[Choice, int]) -> None:

@@ -90,3 +90,12 @@ async def test_dev_guild_syncs_to_that_guild_only_with_global_commands_copied(
     assert result.response.ephemeral
     await harness.restart(prepare=add_probe)
     assert harness.fake.sync_count(harness.guild.id) == 1
+
+
+@pytest.mark.parametrize(("shard_ids", "syncs"), [((1, 2), 0), ((0, 3), 1)])
+async def test_only_the_process_running_shard_0_syncs(
+    make_harness: HarnessFactory, shard_ids: tuple[int, ...], syncs: int
+) -> None:
+    harness = await make_harness(shard_count=4, shard_ids=shard_ids)
+
+    assert harness.fake.sync_count() == syncs

@@ -149,3 +149,11 @@ def test_readme_configuration_table_names_every_variable() -> None:
     table = readme.split("## Configuration", 1)[1].split("\n## ", 1)[0]
     for name in SETTING_NAMES:
         assert f"`{name}`" in table, name
+
+
+def test_stop_grace_defaults_to_20_seconds_and_must_be_positive() -> None:
+    assert load_settings({"DISCORD_TOKEN": "abc"}).stop_grace == 20.0
+    assert load_settings({"DISCORD_TOKEN": "abc", "STOP_GRACE": "5.5"}).stop_grace == 5.5
+    with pytest.raises(SettingsError) as info:
+        load_settings({"DISCORD_TOKEN": "abc", "STOP_GRACE": "0"})
+    assert info.value.variable == "STOP_GRACE"

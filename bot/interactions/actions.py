@@ -9,14 +9,19 @@ queue behind the database. A refusal decided after the acknowledgement (not
 connected, unknown lock) is raised to the central handler
 (``bot.interactions.errors``), whose private reply reaches only the member
 (after a public "thinking…", it deletes that first).
+
+Every action runs inside the bot's :class:`bot.stopping.WorkGate`: once the
+bot is stopping, a new one is refused at once (the member reads that the bot
+is restarting) and the ones under way are let finish.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime
-from typing import Any
+from typing import Any, Concatenate, ParamSpec
 
 import discord
 
@@ -42,10 +47,13 @@ from bot.lock_tokens import parse_link_token
 from bot.panels import PanelService
 from bot.polls import PollService
 from bot.secrets import Secret
+from bot.stopping import WorkGate
 from bot.views.confirm import ConfirmDialog
 from bot.voting import LockNotChosen, VotePlan, VoteService, VoteTarget
 
 log = logging.getLogger(__name__)
+
+_P = ParamSpec("_P")
 
 AfterVote = Callable[[VotePlan, LinkResult], Awaitable[None]]
 """Runs once a vote succeeded, before the member's answer (e.g. refresh a panel)."""
@@ -70,10 +78,24 @@ NOT_CONNECTED = (
 )
 
 
+def _gated(
+    action: Callable[Concatenate[MemberActions, _P], Awaitable[None]],
+) -> Callable[Concatenate[MemberActions, _P], Awaitable[None]]:
+    """Run the action inside the gate: refused once stopping, waited for while under way."""
+
+    @functools.wraps(action)
+    async def run(self: MemberActions, /, *args: _P.args, **kwargs: _P.kwargs) -> None:
+        async with self._gate.work():
+            await action(self, *args, **kwargs)
+
+    return run
+
+
 class MemberActions:
     def __init__(
         self,
         *,
+        gate: WorkGate,
         flood: FloodGate,
         clock: Callable[[], datetime],
         accounts: AccountService,
@@ -82,6 +104,7 @@ class MemberActions:
         panels: PanelService,
         polls: PollService,
     ) -> None:
+        self._gate = gate
         self._flood = flood
         self._clock = clock
         self._accounts = accounts
@@ -102,6 +125,7 @@ class MemberActions:
 
     # -- games -------------------------------------------------------------------------
 
+    @_gated
     async def play(
         self, interaction: discord.Interaction[Any], play: GamePlay, *, private: bool
     ) -> None:
@@ -128,6 +152,7 @@ class MemberActions:
 
     # -- votes -------------------------------------------------------------------------
 
+    @_gated
     async def link_vote(
         self,
         interaction: discord.Interaction[Any],
@@ -152,6 +177,7 @@ class MemberActions:
         # public answer would unmask the voter.
         await self._vote(interaction, target, choice, anonymous=anonymous, public_when_logged=True)
 
+    @_gated
     async def panel_click(
         self, interaction: discord.Interaction[Any], panel_id: int, choice: Choice
     ) -> None:
@@ -206,6 +232,7 @@ class MemberActions:
         )
         dialog.origin = interaction
 
+    @_gated
     async def _send_confirmed(
         self, click: discord.Interaction[Any], plan: VotePlan, after: AfterVote | None
     ) -> None:
@@ -226,6 +253,7 @@ class MemberActions:
 
     # -- polls -------------------------------------------------------------------------
 
+    @_gated
     async def poll_choice(
         self, interaction: discord.Interaction[Any], poll_id: int, choice: Choice
     ) -> None:
@@ -249,6 +277,7 @@ class MemberActions:
 
     # -- accounts ----------------------------------------------------------------------
 
+    @_gated
     async def connect(self, interaction: discord.Interaction[Any], token: Secret) -> None:
         # Checking the token calls Chastity Tracker: flood control comes first.
         self._admit(interaction)
@@ -268,6 +297,7 @@ class MemberActions:
             "Your token is stored encrypted; `/account disconnect` deletes it.",
         )
 
+    @_gated
     async def status(self, interaction: discord.Interaction[Any]) -> None:
         # The lock comes from Chastity Tracker: flood control, then acknowledge.
         self._admit(interaction)

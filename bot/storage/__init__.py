@@ -20,6 +20,7 @@ from bot.storage.errors import (
     GuildLimitReached,
     StorageError,
 )
+from bot.storage.leases import Lease, LeaseRepository
 from bot.storage.ledger import LedgerEntry, LedgerRepository, LedgerStatus, Outcome
 from bot.storage.locks import Lock, LockRepository
 from bot.storage.meta import MetaRepository
@@ -35,6 +36,8 @@ __all__ = [
     "DuplicateLockName",
     "DuplicateLockToken",
     "GuildLimitReached",
+    "Lease",
+    "LeaseRepository",
     "LedgerEntry",
     "LedgerRepository",
     "LedgerStatus",
@@ -62,6 +65,7 @@ class Storage:
         self.polls = PollRepository(database)
         self.ledger = LedgerRepository(database)
         self.anonymous_votes = AnonymousVoteRepository(database)
+        self.leases = LeaseRepository(database)
 
     def __repr__(self) -> str:
         return f"Storage({self._database!r})"

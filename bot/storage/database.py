@@ -14,12 +14,12 @@ import logging
 import os
 import sqlite3
 import stat
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, Final, TypeAlias
 
-from sqlalchemy import Row, Table, event, text
+from sqlalchemy import ColumnElement, Row, Table, event, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.engine.interfaces import DBAPIConnection, DBAPICursor
@@ -81,13 +81,19 @@ class Database:
         *,
         key: Sequence[str],
         update: Sequence[str],
+        where: Callable[[Any], ColumnElement[bool]] | None = None,
     ) -> Insert:
-        """INSERT ... ON CONFLICT (key) DO UPDATE: one atomic statement on both databases."""
+        """INSERT ... ON CONFLICT (key) DO UPDATE: one atomic statement on both databases.
+
+        ``where(excluded)`` limits the update to the existing rows it accepts
+        (``excluded`` holds the values that were offered).
+        """
         dialect_insert = postgresql.insert if self.dialect == "postgresql" else sqlite.insert
         statement = dialect_insert(table).values(**values)
         return statement.on_conflict_do_update(
             index_elements=list(key),
             set_={name: statement.excluded[name] for name in update},
+            where=where(statement.excluded) if where is not None else None,
         )
 
     async def dispose(self) -> None:

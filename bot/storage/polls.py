@@ -42,6 +42,7 @@ class Poll:
     closed_at: datetime | None
     outcome: str | None
     result_json: str | None
+    closing_owner: str | None = None  # the process that began the close (its lease owner)
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +79,7 @@ _COLUMNS: Final = (
     polls.c.closed_at,
     polls.c.outcome,
     polls.c.result_json,
+    polls.c.closing_owner,
 )
 
 
@@ -97,6 +99,7 @@ def _poll(row: AnyRow) -> Poll:
         closed_at=row.closed_at,
         outcome=row.outcome,
         result_json=row.result_json,
+        closing_owner=row.closing_owner,
     )
 
 
@@ -239,8 +242,13 @@ class PollRepository:
         """Polls whose vote may have been sent but whose outcome was not recorded."""
         return await self._with_status("closing")
 
-    async def begin_close(self, poll_id: int, now: datetime, pick: PickWinner) -> Closing | None:
+    async def begin_close(
+        self, poll_id: int, now: datetime, pick: PickWinner, *, owner: str | None = None
+    ) -> Closing | None:
         """open -> closing: freeze the choices, count them, record ``pick(tally)``.
+
+        ``owner`` (the closing process's lease owner) is recorded with it, so
+        another process can tell a close under way from one left by a crash.
 
         One transaction, so the tally is final: a member's choice either commits
         before it (and is counted) or is refused after it (``set_choice`` sees the
@@ -252,7 +260,7 @@ class PollRepository:
             moved = await conn.execute(
                 update(polls)
                 .where(polls.c.id == poll_id, polls.c.status == "open")
-                .values(status="closing", closing_at=now)
+                .values(status="closing", closing_at=now, closing_owner=owner)
             )
             if moved.rowcount != 1:
                 return None

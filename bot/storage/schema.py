@@ -138,6 +138,8 @@ polls = Table(
     Column("closed_at", UtcDateTime, nullable=True),
     Column("outcome", String(32), nullable=True),
     Column("result_json", Text, nullable=True),
+    # The process (its lease owner id) that began the close; see ``leases``.
+    Column("closing_owner", String(128), nullable=True),
     _one_of("status", POLL_STATUSES, "ck_polls_status"),
     _one_of("winning_choice", CHOICES, "ck_polls_winning_choice"),
     Index("ix_polls_status_ends_at", "status", "ends_at"),
@@ -184,4 +186,15 @@ anonymous_votes = Table(
     Column("used_at", UtcDateTime, nullable=False),
     Column("free_at", UtcDateTime, nullable=False),
     Column("wait_known", Boolean, nullable=False),
+)
+
+# Who owns what until when, for several processes on one database: each
+# process's own liveness (``process:<owner>``) and the poll scheduler
+# (``poll-scheduler``). See bot/storage/leases.py.
+leases = Table(
+    "leases",
+    metadata,
+    Column("name", String(160), primary_key=True),
+    Column("owner", String(128), nullable=False),
+    Column("expires_at", UtcDateTime, nullable=False),
 )
