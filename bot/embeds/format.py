@@ -31,3 +31,19 @@ def discord_time(moment: datetime, style: Literal["F", "R", "f", "D", "t"] = "F"
 def discord_when(moment: datetime) -> str:
     """Full date and time plus "in 3 days": the pair every timestamp field shows."""
     return f"{discord_time(moment, 'F')} ({discord_time(moment, 'R')})"
+
+
+def signed_duration(seconds: int, *, added: bool) -> str:
+    """ "+2 h 5 min" or "−2 h 5 min" (a true minus sign): the amount with its direction."""
+    return f"{'+' if added else '−'}{format_duration(seconds)}"
+
+
+def format_multiplier(multiplier: float) -> str:
+    """ "×1.25", "×1.1", "×1": at most two decimals, no trailing zeros."""
+    text = f"{multiplier:.2f}".rstrip("0").rstrip(".")
+    return f"×{text}"
+
+
+def fit(text: str, limit: int) -> str:
+    """``text`` cut to ``limit`` characters, with an ellipsis when cut."""
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
