@@ -50,6 +50,7 @@ def _start(m: Mention) -> discord.Embed:
                 f"{m('link vote')}: vote on a lock",
                 f"{m('history')}: your recent plays and votes",
                 f"{m('account status')} · {m('account disconnect')}: your account",
+                f"{m('locks add')} · {m('locks panel')} · {m('locks poll')}: for admins",
             )
         ),
         inline=False,
