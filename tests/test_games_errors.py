@@ -236,7 +236,7 @@ async def test_a_slow_api_still_gets_the_first_response_in_time(
     assert result.followups == []  # Chastity Tracker has not answered yet
     message = await result.wait_for_message(timeout=5)
     assert message.embed is not None
-    assert message.embed["title"] .startswith("🎲 member rolled DICE: ")
+    assert message.embed["title"].startswith("🎲 member rolled DICE: ")
     assert result.rejections == []
 
 
@@ -255,7 +255,7 @@ async def test_a_five_second_api_at_discords_real_window(
     assert result.response.type == DEFERRED_CHANNEL_MESSAGE
     message = await result.wait_for_message(timeout=10)
     assert message.embed is not None
-    assert message.embed["title"] .startswith("🍀 member played LUCK: ")
+    assert message.embed["title"].startswith("🍀 member played LUCK: ")
     assert result.rejections == []
 
 

@@ -158,7 +158,7 @@ async def test_at_the_end_one_anonymous_vote_for_the_winner_and_the_result_is_po
     (announcement,) = closing_messages(harness)
     assert "one anonymous vote for **Remove time**" in announcement.content
     result_embed, tally = announcement.embeds
-    assert result_embed["title"] == "LINK — by an anonymous voter · cage"
+    assert result_embed["title"].startswith("🔗 Anonymous LINK vote on cage: ")
     assert "Remove time: **2**" in tally["description"]
     closed = latest(harness, message)
     assert closed.embed is not None

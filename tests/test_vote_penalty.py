@@ -62,7 +62,7 @@ async def test_confirm_sends_one_logged_vote_shown_as_a_penalty(
     shown = latest(harness, dialog)
     assert shown.ephemeral
     assert shown.buttons() == []
-    assert shown.embeds[0]["title"].startswith("Penalty")
+    assert shown.embeds[0]["title"].startswith("⚠️ Penalty")
     (request,) = game_posts(ct_fake)
     assert request.json == vote_body(lock.token, "sub")
     assert request.headers["authorization"] == f"Bearer {lock.user.token}"
@@ -88,7 +88,7 @@ async def test_the_owner_voting_anonymously_is_not_asked(
     result = await harness.run("link vote", {"choice": "add", "anonymous": True})
 
     answer = await result.wait_for_message()
-    assert not answer.embeds[0]["title"].startswith("Penalty")
+    assert not answer.embeds[0]["title"].startswith("⚠️ Penalty")
     (request,) = game_posts(ct_fake)
     assert "authorization" not in request.headers
 
@@ -100,7 +100,7 @@ async def test_other_members_are_not_asked(harness: Harness, ct_fake: FakeChasti
 
     answer = await (await harness.run("link vote", {"choice": "add"}, by=other)).wait_for_message()
 
-    assert answer.embeds[0]["title"] == "LINK — by a voter · cage"
+    assert answer.embeds[0]["title"].startswith("🔗 other voted LINK on cage: ")
     assert len(game_posts(ct_fake)) == 1
 
 
@@ -114,7 +114,7 @@ async def test_a_penalty_from_an_unregistered_owner_is_shown_as_one(
     result = await harness.run("link vote", {"choice": "sub", "token": lock.token})
 
     answer = await result.wait_for_message()
-    assert answer.embeds[0]["title"].startswith("Penalty")
+    assert answer.embeds[0]["title"].startswith("⚠️ Penalty")
 
 
 async def test_an_unanswered_question_expires_and_sends_nothing(
