@@ -341,10 +341,11 @@ class PollService:
         try:
             try:
                 await channel.send(content, embed=embed, reference=reference)  # type: ignore[arg-type]
-            except discord.Forbidden:
+            except discord.HTTPException:
                 if reference is None:
                     raise
-                # A reply needs Read Message History; without it, the same post stands alone.
+                # A reply needs Read Message History (Discord's 160002); without it, the
+                # same post stands alone. Posting again plays nothing twice.
                 await channel.send(content, embed=embed)
         except discord.HTTPException as error:
             log.warning("Could not post the result of poll %d: %s", poll.id, error)
