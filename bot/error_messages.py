@@ -197,7 +197,7 @@ def summarize_error(kind: str) -> str:
 # be allowed once ever.
 _REFUSAL_HINTS: Final[Mapping[Refusal, str]] = {
     "cooldown": "• Chastity Tracker limits how often a game can be played and how often "
-    "each voter can vote on a lock: try again once the wait is over.",
+    "each voter can vote on a lock.",
     "invalid": "• Check the options you gave and try again.",
     "unclear": "• If that is a waiting time between plays or votes, try again once it is "
     "over; otherwise check the options you gave.",

@@ -45,7 +45,8 @@ async def test_connect_checks_and_stores_the_token_encrypted(
 
     text = await connect(harness, wearer.token)
 
-    assert "connected as wearer" in text.lower()
+    assert text.startswith("✅ Connected as **wearer**.")
+    assert text.endswith("Next: try `/dice`.")
     [check] = ct_fake.requests_to(STATS_PATH)
     assert check.headers["authorization"] == f"Bearer {wearer.token}"
     account = await harness.storage.accounts.get(harness.member.id)

@@ -30,7 +30,7 @@ from bot.secrets import Secret
             BadRequest(400, "COOLDOWN", "You can vote again in 24 hours."),
             "⏳ Chastity Tracker says: You can vote again in 24 hours.\n• Chastity Tracker "
             "limits how often a game can be played and how often each voter can vote on a "
-            "lock: try again once the wait is over.",
+            "lock.",
         ),
         (
             BadRequest(400, "VALIDATION", "Missing field: session"),

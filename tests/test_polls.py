@@ -75,7 +75,9 @@ def closing_messages(harness: Harness) -> list[FakeMessage]:
 
 def tally_field(message: FakeMessage) -> str:
     assert message.embed is not None
-    (tally,) = [f for f in message.embed["fields"] if f["name"].startswith(("Tally", "Final tally"))]
+    (tally,) = [
+        f for f in message.embed["fields"] if f["name"].startswith(("Tally", "Final tally"))
+    ]
     return str(tally["value"])
 
 
