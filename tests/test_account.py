@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import gc
 import json
 from pathlib import Path
@@ -145,6 +147,12 @@ async def test_status_shows_who_since_and_the_lock(
     unix = int(session.scheduled_end.timestamp())
     assert "Locked" in fields["Current lock"]
     assert f"<t:{unix}:F>" in fields["Current lock"]
+    # The bot's own duration format, not the API's "3 days 0 hours 0 minutes".
+    locked_for = fields["Current lock"].splitlines()[-1]
+    assert re.fullmatch(r"Locked for (\d+ (d|h|min|s) ?)+", locked_for), locked_for
+    assert "days" not in fields["Current lock"]
+    # The session ids /dice and /luck take.
+    assert fields["Active sessions"] == f"#{session.id}"
 
 
 async def test_status_when_not_connected(harness: Harness) -> None:
