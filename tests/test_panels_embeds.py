@@ -75,7 +75,7 @@ def test_a_panel_says_the_end_is_unknown_until_the_first_vote_and_keeps_its_colo
 
     fields = {field.name: field.value for field in before.fields}
     assert fields["Scheduled end"] == "unknown until the first vote"
-    assert list(fields)[0] == "Scheduled end"
+    assert next(iter(fields)) == "Scheduled end"
     assert before.description == "Click a button to vote: ➕ Add time · ➖ Remove time · 🎲 Random."
     # A panel is about the lock, not a result: its colour never follows the latest vote.
     colours = {
