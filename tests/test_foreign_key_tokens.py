@@ -198,5 +198,6 @@ async def test_removing_and_adding_the_lock_again_makes_it_usable(
     await register(harness, "cage", lock_owner.token)
 
     voted = await harness.run("link vote", {"choice": "add", "lock": "cage"})
-    assert (await voted.wait_for_message()).embeds[0]["title"].startswith("🔗 Anonymous LINK vote on cage: ")
+    title = (await voted.wait_for_message()).embeds[0]["title"]
+    assert title.startswith("🔗 Anonymous LINK vote on cage: ")
     assert len(ct_fake.votes) == 1
