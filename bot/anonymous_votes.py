@@ -29,7 +29,7 @@ from datetime import datetime, timedelta
 from typing import Final
 
 from bot.embeds.format import discord_time
-from bot.error_messages import UserError
+from bot.error_messages import WAIT, UserError
 from bot.storage import AnonymousVoteUse, Poll, Storage
 
 VOTE_WINDOW: Final = timedelta(hours=24)
@@ -124,7 +124,7 @@ class PollHoldsAnonymousVote(UserError):
             else ""
         )
         super().__init__(
-            f"Not sent: a community poll{where} holds the bot's one anonymous vote on "
+            f"{WAIT} Not sent: a community poll{where} holds the bot's one anonymous vote on "
             f"{_lock_words(lock_name)} and casts it {discord_time(poll.ends_at, 'R')}.\n"
             f"• Join the poll: {poll_link(poll)}\n"
             f"{_connect_way(connected)}"
@@ -138,13 +138,14 @@ class AnonymousVoteUsed(UserError):
         self.use = use
         if use.wait_known:
             line = (
-                f"Not sent: the bot's one anonymous vote on {_lock_words(lock_name)} is used; "
+                f"{WAIT} Not sent: the bot's one anonymous vote on {_lock_words(lock_name)} is "
+                "used; "
                 f"it frees up {discord_time(use.free_at, 'R')} at the earliest."
             )
         else:
             line = (
-                f"Not sent: the bot's one anonymous vote on {_lock_words(lock_name)} is used "
-                "(Chastity Tracker did not say until when); the bot tries again "
+                f"{WAIT} Not sent: the bot's one anonymous vote on {_lock_words(lock_name)} is "
+                "used (Chastity Tracker did not say until when); the bot tries again "
                 f"{discord_time(use.free_at, 'R')}."
             )
         super().__init__(
@@ -156,7 +157,8 @@ class AnonymousVoteUsed(UserError):
 class AnonymousVoteBeingSent(UserError):
     def __init__(self, lock_name: str | None) -> None:
         super().__init__(
-            f"Not sent: the bot's one anonymous vote on {_lock_words(lock_name)} is being sent "
+            f"{WAIT} Not sent: the bot's one anonymous vote on {_lock_words(lock_name)} is being "
+            "sent "
             "right now for another member. Connect your account (`/account connect`) to vote "
             "as yourself."
         )

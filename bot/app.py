@@ -173,6 +173,8 @@ class ChastityBot(commands.AutoShardedBot):
             max_locks=settings.guild_max_locks,
         )
         self.history = HistoryService(storage)
+        # Top-level command name -> its id on Discord, for clickable mentions (</dice:id>).
+        self.command_ids: dict[str, int] = {}
         self.actions = MemberActions(
             gate=self.gate,
             flood=self.flood,
@@ -281,11 +283,23 @@ class ChastityBot(commands.AutoShardedBot):
         key = f"{COMMAND_SYNC_KEY}:{self.application_id}:{scope}"
         if await self.storage.meta.get(key) == digest:
             log.info("Application commands unchanged (%s); not syncing", scope)
+            await self._learn_command_ids(guild)
             return False
         synced = await self.tree.sync(guild=guild)
+        self.command_ids = {command.name: command.id for command in synced}
         await self.storage.meta.set(key, digest)
         log.info("Synced %d application commands (%s)", len(synced), scope)
         return True
+
+    async def _learn_command_ids(self, guild: discord.abc.Snowflake | None) -> None:
+        """Ask Discord for the registered commands' ids; without them, help names
+        commands as plain text."""
+        try:
+            commands_now = await self.tree.fetch_commands(guild=guild)
+        except discord.HTTPException as error:
+            log.warning("Could not fetch the command ids (mentions stay plain): %s", error)
+            return
+        self.command_ids = {command.name: command.id for command in commands_now}
 
 
 def command_hash(payload: list[dict[str, Any]]) -> str:

@@ -81,26 +81,39 @@ RECONNECT_HINT = (
     "Create a new API token on your Chastity Tracker profile page, then run "
     "`/account connect` again."
 )
+# Every message starts with one of these, so its kind shows before a word is read.
+REFUSED: Final = "❌"
+WAIT: Final = "⏳"
+OUTCOME_UNKNOWN: Final = "⚠️"
+UNREACHABLE: Final = "🔌"
+PREFIXES: Final = (REFUSED, WAIT, OUTCOME_UNKNOWN, UNREACHABLE, "❔")
 # The longest API message shown as it is; longer ones are cut.
 API_MESSAGE_LIMIT = 500
+CHECK_HISTORY = (
+    "• Check `/history` or the session's history on Chastity Tracker before trying again."
+)
 UNKNOWN_OUTCOME = (
-    "Chastity Tracker did not answer in time, so the outcome is unknown: your action "
-    "**may or may not** have happened. Check your session's history on Chastity Tracker "
-    "(or `/history`) before trying again."
+    f"{OUTCOME_UNKNOWN} Chastity Tracker's answer never arrived, so your action **may or may "
+    f"not** have happened.\n{CHECK_HISTORY}"
 )
 
+
+def with_prefix(text: str, prefix: str = REFUSED) -> str:
+    """``text`` with its kind's icon in front, unless it already has one."""
+    return text if text.startswith(PREFIXES) else f"{prefix} {text}"
+
+
 SERVER_ERROR_PAGE = (
-    "Chastity Tracker answered with a server error page (HTTP {status}), which can come "
-    "after the action was carried out, so the outcome is unknown: it **may or may not** "
-    "have happened. Check `/history` or your session's history on Chastity Tracker before "
-    "trying again."
+    f"{OUTCOME_UNKNOWN} Chastity Tracker answered with a server error page (HTTP {{status}}), "
+    "which can come after the action was carried out: it **may or may not** have happened."
+    f"\n{CHECK_HISTORY}"
 )
 
 
 def describe_error(error: BaseException) -> str | None:
     """The member-facing text for a known error, or None for an unexpected one."""
     if isinstance(error, UserError):
-        return str(error)
+        return with_prefix(str(error))
     if isinstance(error, ChastityTrackerError):
         return describe_api_error(error)
     return None
@@ -110,49 +123,68 @@ def describe_api_error(error: ChastityTrackerError) -> str:
     # Order matters: RateLimited is an APIError subclass, checked before the generic ones.
     match error:
         case InvalidRequest():
-            return f"That request is not valid: {error}. Nothing was sent."
+            return f"{REFUSED} That request is not valid: {error}. Nothing was sent."
         case RateLimited():
             wait = (
                 f"in {format_duration(round(error.retry_after))}"
                 if error.retry_after
                 else "in a minute"
             )
-            return f"Chastity Tracker is busy right now. Nothing was played; try again {wait}."
+            return f"{WAIT} Chastity Tracker is busy: nothing was played. Try again {wait}."
         case BadRequest():
-            return f"Chastity Tracker says: {_said(error.message)}.{_REFUSAL_HINTS[error.refusal]}"
+            icon = WAIT if error.is_cooldown else REFUSED
+            return (
+                f"{icon} Chastity Tracker says: {_said(error.message)}.\n"
+                f"{_REFUSAL_HINTS[error.refusal]}"
+            )
         case Unauthorized():
             return (
-                "Chastity Tracker refused your API token: it was revoked or regenerated. "
-                + RECONNECT_HINT
+                f"{REFUSED} Chastity Tracker refused your API token: it was revoked or "
+                f"regenerated.\n• {RECONNECT_HINT}"
             )
         case Forbidden():
             return (
-                "Chastity Tracker did not allow that. Without `as_dom` you can only play on "
-                "your own session. Playing as a dom (`as_dom:true`, or `/link play`) needs an "
-                "active dom link with the session's owner on Chastity Tracker."
+                f"{REFUSED} Chastity Tracker did not allow that: without `as_dom` you can only "
+                "play on your own session.\n• Playing as a dom (`as_dom:true`, or `/link play`) "
+                "needs an active dom link with the session's owner on Chastity Tracker."
             )
         case NotFound():
             return (
-                "Chastity Tracker found no such session or link. Check the session number "
-                "or the link token."
+                f"{REFUSED} Chastity Tracker found no such session or link.\n"
+                "• Check the session number or the link token."
             )
         case ServerErrorPage():
             return SERVER_ERROR_PAGE.format(status=error.status)
-        case ServerError() | MalformedResponse() | MethodNotAllowed():
+        case ServerError():
+            status = f" (HTTP {error.status})" if error.status else ""
             return (
-                "Chastity Tracker failed to give a usable answer. Check your session's "
-                "history on Chastity Tracker before trying again."
+                f"{REFUSED} Chastity Tracker failed{status} and said so in its own answer: "
+                "it did not carry the request out.\n• Try again in a few minutes."
+            )
+        case MalformedResponse():
+            return (
+                f"{OUTCOME_UNKNOWN} Chastity Tracker's answer could not be read, so your action "
+                f"**may or may not** have happened.\n{CHECK_HISTORY}"
+            )
+        case MethodNotAllowed():
+            return (
+                f"{UNREACHABLE} Chastity Tracker refused the bot's request (HTTP 405): nothing "
+                "was played.\n• Please tell the bot's operator."
             )
         case Redirected():
             return (
-                "The bot could not reach Chastity Tracker at its configured address (the "
-                "request was redirected). Nothing was played; please tell the bot's operator."
+                f"{UNREACHABLE} The bot could not reach Chastity Tracker at its configured "
+                "address (the request was redirected): nothing was played.\n"
+                "• Please tell the bot's operator."
             )
         case NotSent():
-            return "Chastity Tracker could not be reached. Nothing was sent; try again shortly."
+            return (
+                f"{UNREACHABLE} Chastity Tracker could not be reached: nothing was sent.\n"
+                "• Try again in a few minutes."
+            )
         case OutcomeUnknown():
             return UNKNOWN_OUTCOME
-    return "Chastity Tracker returned an unexpected error. Try again later."
+    return f"{REFUSED} Chastity Tracker returned an unexpected error. Try again later."
 
 
 # The same errors in a few words, for one line of /history. The ledger records an
@@ -164,7 +196,7 @@ _SUMMARIES: dict[str, str] = {
     NotSent.__name__: "Chastity Tracker could not be reached; nothing was sent",
     RateLimited.__name__: "Chastity Tracker was busy; nothing was played",
     InvalidRequest.__name__: "the request was not valid; nothing was sent",
-    OutcomeUnknown.__name__: "no answer in time",
+    OutcomeUnknown.__name__: "the answer never arrived",
 }
 
 
@@ -177,10 +209,10 @@ def summarize_error(kind: str) -> str:
 # cooldown is called one, and no end of the wait is promised: a LINK vote may
 # be allowed once ever.
 _REFUSAL_HINTS: Final[Mapping[Refusal, str]] = {
-    "cooldown": " Chastity Tracker limits how often a game can be played and how often "
+    "cooldown": "• Chastity Tracker limits how often a game can be played and how often "
     "each voter can vote on a lock.",
-    "invalid": " Check the options you gave and try again.",
-    "unclear": " If that is a waiting time between plays or votes, try again once it is "
+    "invalid": "• Check the options you gave and try again.",
+    "unclear": "• If that is a waiting time between plays or votes, try again once it is "
     "over; otherwise check the options you gave.",
 }
 

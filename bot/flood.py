@@ -15,7 +15,7 @@ class SlowDown(UserError):
     def __init__(self, retry_at: datetime) -> None:
         self.retry_at = retry_at
         super().__init__(
-            f"Slow down: you are acting too fast. Try again {discord_time(retry_at, 'R')}."
+            f"⏳ Slow down: you are acting too fast. Try again {discord_time(retry_at, 'R')}."
         )
 
 

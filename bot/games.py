@@ -16,12 +16,25 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Final
 
+import discord
+
 from bot.accounts import AccountService
-from bot.ctapi import ChastityTrackerClient, Choice, Game, PlayResult, SessionInfo, Unauthorized
+from bot.ctapi import (
+    ChastityTrackerClient,
+    Choice,
+    Game,
+    MalformedResponse,
+    OutcomeUnknown,
+    PlayResult,
+    ServerError,
+    SessionInfo,
+    Unauthorized,
+)
+from bot.embeds.format import discord_time
 from bot.error_messages import UserError
 from bot.plays import Attempt, recorded
 from bot.secrets import Secret
-from bot.session_choices import SessionChoices, session_label
+from bot.session_choices import SessionChoices, session_end, session_label, session_label_at
 from bot.storage import Storage
 
 log = logging.getLogger(__name__)
@@ -73,16 +86,53 @@ class NoActiveSession(UserError):
         )
 
 
+class SessionsUnavailable(UserError):
+    def __init__(self) -> None:
+        super().__init__(
+            "🔌 Chastity Tracker did not list your active sessions, so nothing was played.\n"
+            "• Try again in a few minutes, or give `session`."
+        )
+
+
 class SeveralActiveSessions(UserError):
+    """The member has several active sessions; the text lists them, each with its end."""
+
     def __init__(self, sessions: Sequence[SessionInfo]) -> None:
         self.sessions = tuple(sessions)
-        lines = [f"• {session_label(info)}" for info in sessions[:LISTED_CANDIDATES]]
+        lines = [f"• {_candidate(info)}" for info in sessions[:LISTED_CANDIDATES]]
         if len(sessions) > LISTED_CANDIDATES:
             lines.append(f"• … and {len(sessions) - LISTED_CANDIDATES} more")
         super().__init__(
-            f"You have {len(sessions)} active sessions, so the bot cannot tell which one you "
-            "mean. Choose one with `session`:\n" + "\n".join(lines)
+            f"❔ You have {len(sessions)} active sessions. Which one? Pick it below, or give "
+            "`session`.\n" + "\n".join(lines)
         )
+
+    def options(self) -> list[tuple[int, str]]:
+        """(session id, plain-text label) for a select menu, whose labels cannot show
+        Discord timestamps."""
+        return [(info.id, session_option_label(info)) for info in self.sessions]
+
+
+def _candidate(info: SessionInfo) -> str:
+    """ "#101 · ends <t:…:f> · locked by PartnerNick": each reader sees their own time zone."""
+    parts = [f"**#{info.id}**"]
+    end = session_end(info)
+    if end is not None:
+        parts.append(f"ends {discord_time(end, 'f')} ({discord_time(end, 'R')})")
+    elif info.scheduled_end:
+        parts.append(f"ends {info.scheduled_end[:16]} (Chastity Tracker's time)")
+    else:
+        parts.append("no scheduled end")
+    if info.locked_by:
+        parts.append(f"locked by {discord.utils.escape_markdown(info.locked_by)}")
+    return " · ".join(parts)
+
+
+def session_option_label(info: SessionInfo) -> str:
+    end = session_end(info)
+    if end is not None:
+        return session_label_at(info, f"ends {end:%d %b %Y %H:%M} UTC")
+    return session_label(info)
 
 
 class GameService:
@@ -135,7 +185,7 @@ class GameService:
                 session=session,
                 choice=play.choice,
             )
-            return await recorded(
+            result = await recorded(
                 self._storage, self._clock, attempt, lambda: self._send(play, session, bearer)
             )
         except Unauthorized:
@@ -144,10 +194,22 @@ class GameService:
         finally:
             # A play moves a scheduled end: the next suggestions should show the new one.
             self.sessions.forget(play.member_id)
+        if not play.dom:
+            # Played as the owner: Chastity Tracker allowed it, so the session is theirs.
+            self.sessions.note_owner(result.session, play.member_id)
+        return result
+
+    def wearer_of(self, session_id: int) -> int | None:
+        """The member who owns ``session_id``, when the bot has seen it (for a dom's play)."""
+        return self.sessions.owner_of(session_id)
 
     async def only_active_session(self, member_id: int, bearer: Secret) -> int:
         """The member's one active session; a clear :class:`UserError` for none or several."""
-        active = await self.sessions.active(member_id, bearer)
+        try:
+            active = await self.sessions.active(member_id, bearer)
+        except (ServerError, MalformedResponse, OutcomeUnknown):
+            # Only a read failed: said so, or the member would fear a play happened.
+            raise SessionsUnavailable() from None
         if len(active) == 1:
             return active[0].id
         if not active:

@@ -7,7 +7,7 @@ from typing import Final
 
 from bot.storage import LedgerEntry, Storage
 
-HISTORY_LIMIT: Final = 15
+HISTORY_LIMIT: Final = 50
 
 
 @dataclass(frozen=True, slots=True)

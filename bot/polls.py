@@ -53,8 +53,7 @@ from bot.embeds.voting import (
     ResultSummary,
     poll_embed,
     poll_outcome,
-    poll_tally_embed,
-    vote_result_embed,
+    poll_result_embed,
 )
 from bot.error_messages import UserError, describe_error
 from bot.error_messages import said as api_said
@@ -301,7 +300,9 @@ class PollService:
         channel = self._client.get_partial_messageable(channel_id, guild_id=lock.guild_id)
         try:
             message = await channel.send(
-                embed=poll_embed(lock_name=lock.name, ends_at=poll.ends_at, tally={}),
+                embed=poll_embed(
+                    lock_name=lock.name, ends_at=poll.ends_at, tally={}, started_by=created_by
+                ),
                 view=poll_view(poll.id),
             )
         except discord.HTTPException as error:
@@ -322,8 +323,9 @@ class PollService:
         *,
         guild_id: int | None,
         message_id: int | None,
-    ) -> Poll:
-        """Record (or change) the member's choice; the poll it counts in.
+    ) -> tuple[Poll, Choice | None]:
+        """Record (or change) the member's choice; the poll it counts in, and the
+        member's previous choice (None for a first choice).
 
         Only a click on the poll's own message, in its own server, counts: the
         button's custom_id is no proof of where it was clicked.
@@ -338,10 +340,11 @@ class PollService:
         if poll.status != "open" or now >= poll.ends_at:
             self._wake.set()
             raise PollClosed()
-        if not await self._storage.polls.set_choice(poll_id, member_id, choice, now):
+        change = await self._storage.polls.change_choice(poll_id, member_id, choice, now)
+        if change is None:
             raise PollClosed()
         self.refresh(poll_id)
-        return poll
+        return poll, change.previous
 
     # -- closing -------------------------------------------------------------------------
 
@@ -501,16 +504,27 @@ class PollService:
         result: LinkResult | None,
         choice: Choice | None,
     ) -> None:
-        """Post the outcome and the final tally, then close the poll message."""
+        """Reply once to the poll message with the outcome and the final tally, then
+        show the poll message itself as closed."""
         name = lock.name if lock is not None else None
-        embeds = [poll_tally_embed(name, tally)]
-        if result is not None and choice is not None:
-            embeds.insert(0, vote_result_embed(result, choice=choice, lock_name=name, logged=False))
+        embed = poll_result_embed(lock_name=name, tally=tally, result=result, choice=choice)
         channel = self._client.get_partial_messageable(poll.channel_id, guild_id=poll.guild_id)
         shown = escape_name(name) if name else "a removed lock"
-        content = f"**Community poll on {shown} closed.** {text}"
+        content = f"📊 **Community poll on {shown} closed.** {text}"
+        reference = (
+            channel.get_partial_message(poll.message_id).to_reference(fail_if_not_exists=False)
+            if poll.message_id is not None
+            else None
+        )
         try:
-            await channel.send(content, embeds=embeds)
+            try:
+                await channel.send(content, embed=embed, reference=reference)  # type: ignore[arg-type]
+            except discord.HTTPException:
+                if reference is None:
+                    raise
+                # A reply needs Read Message History (Discord's 160002); without it, the
+                # same post stands alone. Posting again plays nothing twice.
+                await channel.send(content, embed=embed)
         except discord.HTTPException as error:
             log.warning("Could not post the result of poll %d: %s", poll.id, error)
         await self.edits.now(("poll", poll.id), lambda: self.redraw(poll.id, outcome=text))
@@ -536,6 +550,7 @@ class PollService:
             lock_name=lock.name if lock is not None else None,
             ends_at=poll.ends_at,
             tally=tally,
+            started_by=poll.created_by,
             closed=closed,
             outcome=outcome or _stored_outcome(poll),
         )

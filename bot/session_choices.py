@@ -13,9 +13,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Final
 
 from bot.accounts import AccountService
@@ -35,6 +37,8 @@ DEFAULT_BUDGET: Final = 1.5
 DEFAULT_MAX_STALE: Final = 15 * 60.0
 # Active sessions fetched per member; nobody has more at once in practice.
 ACTIVE_LIMIT: Final = 50
+# Sessions whose owner the bot remembers, to name the wearer on a dom's play.
+KNOWN_OWNERS: Final = 10_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,13 +57,42 @@ class _Cached:
 
 def session_label(info: SessionInfo) -> str:
     """ "#123 · active · ends 2026-02-03 09:00 · locked by PartnerNick" (at most 100 characters)."""
+    # Session times carry no documented zone: shown as Chastity Tracker gives them.
+    return session_label_at(info, f"ends {info.scheduled_end[:16]}" if info.scheduled_end else "")
+
+
+def session_label_at(info: SessionInfo, ends: str) -> str:
+    """A session's label with ``ends`` saying when it ends (empty: not said)."""
     parts = [f"#{info.id}", "active" if info.active else "ended"]
-    if info.scheduled_end:
-        # Session times carry no documented zone: shown as Chastity Tracker gives them.
-        parts.append(f"ends {info.scheduled_end[:16]}")
+    if ends:
+        parts.append(ends)
     if info.locked_by:
         parts.append(f"locked by {info.locked_by}")
     return _fit(" · ".join(parts))
+
+
+_OFFSET = re.compile(r"([+-])(\d{2}):?(\d{2})")
+
+
+def session_end(info: SessionInfo) -> datetime | None:
+    """The session's scheduled end as a moment, when its zone is known.
+
+    Session times carry no documented zone; the session's own UTC offset
+    (``timezoneend``, else ``timezonestart``) is the best reading of them. With
+    no offset, None: the time is then shown as Chastity Tracker gives it.
+    """
+    if not info.scheduled_end:
+        return None
+    match = _OFFSET.fullmatch((info.timezone_end or info.timezone_start or "").strip())
+    if match is None:
+        return None
+    try:
+        local = datetime.strptime(info.scheduled_end[:19], "%Y-%m-%d %H:%M:%S")
+    except ValueError:
+        return None
+    sign = 1 if match[1] == "+" else -1
+    offset = timedelta(hours=int(match[2]), minutes=int(match[3])) * sign
+    return local.replace(tzinfo=timezone(offset)).astimezone(UTC)
 
 
 def recent_label(session_id: int) -> str:
@@ -110,6 +143,7 @@ class SessionChoices:
         self._monotonic = monotonic
         self._sleep = sleep
         self._cache: dict[int, _Cached] = {}
+        self._owners: dict[int, int] = {}  # session id -> the member who owns it
         self._refreshing: dict[int, asyncio.Task[tuple[SessionInfo, ...] | None]] = {}
 
     # -- the active sessions --------------------------------------------------------
@@ -118,7 +152,21 @@ class SessionChoices:
         """The member's active sessions, fresh from Chastity Tracker (errors propagate)."""
         page = await self._api.sessions(bearer, active=True, limit=ACTIVE_LIMIT)
         self._remember(member_id, page.items)
+        for info in page.items:
+            self.note_owner(info.id, member_id)
         return page.items
+
+    def note_owner(self, session_id: int, member_id: int) -> None:
+        """``member_id`` owns ``session_id`` (it is in their own list, or they played on it
+        without ``as_dom``)."""
+        self._owners.pop(session_id, None)
+        if len(self._owners) >= KNOWN_OWNERS:
+            del self._owners[next(iter(self._owners))]
+        self._owners[session_id] = member_id
+
+    def owner_of(self, session_id: int) -> int | None:
+        """The member who owns ``session_id``, when the bot has seen it; else None."""
+        return self._owners.get(session_id)
 
     def forget(self, member_id: int) -> None:
         """Drop the member's cached list (a play just changed a scheduled end)."""

@@ -1,4 +1,4 @@
-"""/help: what the bot does and how to use it, shown only to the member who asks."""
+"""/help: a quick start, the commands, and a page per topic, shown only to the member."""
 
 from __future__ import annotations
 
@@ -8,90 +8,12 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.interactions.replies import reply_private
+from bot.embeds.help import help_pages
+from bot.interactions.replies import reply
+from bot.views.pages import Pages
 
 if TYPE_CHECKING:
     from bot.app import ChastityBot
-
-HELP_COLOUR = discord.Colour.blurple()
-
-HELP_SECTIONS: tuple[tuple[str, str], ...] = (
-    (
-        "Connect your account",
-        "`/account connect` opens a form for your personal API token (create one on your "
-        "Chastity Tracker profile page). It is checked, then stored encrypted. "
-        "`/account status` shows who you are connected as and your current lock; "
-        "`/account disconnect` deletes the stored token.",
-    ),
-    (
-        "Play games (connected account)",
-        "`/dice session [as_dom] [private]` and `/luck session [as_dom] [private]` play on "
-        "your own session, or as its dom with `as_dom:true`. "
-        "`/link play session choice [private]` plays LINK as the dom. "
-        "`session` suggests your active sessions; results are posted in the channel, "
-        "or only to you with `private:true`.",
-    ),
-    (
-        "Vote on a lock",
-        "`/link vote choice [lock] [token] [anonymous]` adds time, removes time or lets "
-        "chance decide (`choice`: Add time, Remove time, Random). Use `lock` for a lock "
-        "registered on this server, or `token` for any public LINK token or share link. "
-        "Voting panels posted by admins do the same with one click.",
-    ),
-    (
-        "Anonymous or logged votes",
-        "With a connected account you vote as yourself (logged) unless you choose "
-        "`anonymous:true`; without one your vote is anonymous. Chastity Tracker counts "
-        "anonymous votes per address, and every anonymous vote sent through this bot "
-        "comes from the bot's one address: together they get **one vote per lock and "
-        "cooldown window**. While a community poll is open on a lock, the poll holds that "
-        "vote and single anonymous votes wait; once it is used, the bot says when it frees "
-        "up. To vote anyway, connect your account, or join a community poll, where each "
-        "member picks a choice and the bot casts one vote for the winner.",
-    ),
-    (
-        "Penalty",
-        "Voting logged on **your own** lock triggers Chastity Tracker's penalty: time is "
-        "always added, at the maximum multiplier. The bot asks you to confirm first, and "
-        "sends nothing unless you do, when the lock is your own LINK token (as Chastity "
-        "Tracker reports it at `/account connect` and `/account status`) or you are "
-        "registered as its wearer on a server that registered it: on any server or in a "
-        "DM, by lock name, token or share link, registered or not. Anonymous votes carry "
-        "no account, so they are never a penalty. Results with a penalty are marked.",
-    ),
-    (
-        "Community polls",
-        "Admins start one with `/locks poll name minutes`. Each member holds one choice "
-        "(change it any time) and sees the live tally. When time is up, the bot casts one "
-        "anonymous vote for the winning choice (a tie means Random) and posts the result.",
-    ),
-    (
-        "Server admins (Manage Server)",
-        "`/locks add name token [owner] [allow_anonymous]` registers a lock, "
-        "`/locks remove name` and `/locks list` manage them (tokens are always masked), "
-        "`/locks panel name [channel]` posts a voting panel, "
-        "`/locks poll name minutes` starts a poll (5 to 1440 minutes).",
-    ),
-    (
-        "More",
-        "`/history` lists your recent plays and votes through the bot. "
-        "Replies about your account and errors are only shown to you.",
-    ),
-)
-
-
-def help_embed() -> discord.Embed:
-    embed = discord.Embed(
-        title="Chastity Tracker bot",
-        description=(
-            "Play DICE, LUCK and LINK on Chastity Tracker sessions and vote on keyholders' "
-            "locks, straight from Discord."
-        ),
-        colour=HELP_COLOUR,
-    )
-    for name, value in HELP_SECTIONS:
-        embed.add_field(name=name, value=value, inline=False)
-    return embed
 
 
 class Help(commands.Cog):
@@ -100,7 +22,10 @@ class Help(commands.Cog):
 
     @app_commands.command(name="help", description="How to use this bot")
     async def help(self, interaction: discord.Interaction[Any]) -> None:
-        await reply_private(interaction, embed=help_embed())
+        view = Pages(
+            member_id=interaction.user.id, pages=help_pages(self.bot.command_ids), mode="tabs"
+        )
+        view.message = await reply(interaction, embed=view.first, view=view, private=True)
 
 
 async def setup(bot: ChastityBot) -> None:

@@ -8,8 +8,9 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.embeds.history import history_embed
-from bot.interactions.replies import defer, reply_private
+from bot.embeds.history import history_pages
+from bot.interactions.replies import defer, reply, reply_private
+from bot.views.pages import Pages
 
 if TYPE_CHECKING:
     from bot.app import ChastityBot
@@ -25,7 +26,12 @@ class History(commands.Cog):
     async def history(self, interaction: discord.Interaction[Any]) -> None:
         await defer(interaction, private=True)
         recent = await self.bot.history.recent(interaction.user.id)
-        await reply_private(interaction, embed=history_embed(recent.entries, recent.lock_names))
+        pages = history_pages(recent.entries, recent.lock_names)
+        if len(pages) == 1:
+            await reply_private(interaction, embed=pages[0])
+            return
+        view = Pages(member_id=interaction.user.id, pages=[("", page) for page in pages])
+        view.message = await reply(interaction, embed=view.first, view=view, private=True)
 
 
 async def setup(bot: ChastityBot) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -45,7 +46,8 @@ async def test_connect_checks_and_stores_the_token_encrypted(
 
     text = await connect(harness, wearer.token)
 
-    assert "connected as wearer" in text.lower()
+    assert text.startswith("✅ Connected as **wearer**.")
+    assert text.endswith("Next: try `/dice`.")
     [check] = ct_fake.requests_to(STATS_PATH)
     assert check.headers["authorization"] == f"Bearer {wearer.token}"
     account = await harness.storage.accounts.get(harness.member.id)
@@ -144,6 +146,12 @@ async def test_status_shows_who_since_and_the_lock(
     unix = int(session.scheduled_end.timestamp())
     assert "Locked" in fields["Current lock"]
     assert f"<t:{unix}:F>" in fields["Current lock"]
+    # The bot's own duration format, not the API's "3 days 0 hours 0 minutes".
+    locked_for = fields["Current lock"].splitlines()[-1]
+    assert re.fullmatch(r"Locked for (\d+ (d|h|min|s) ?)+", locked_for), locked_for
+    assert "days" not in fields["Current lock"]
+    # The session ids /dice and /luck take.
+    assert fields["Active sessions"] == f"#{session.id}"
 
 
 async def test_status_when_not_connected(harness: Harness) -> None:

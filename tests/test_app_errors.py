@@ -26,7 +26,7 @@ async def test_error_after_a_public_defer_deletes_it_and_answers_privately(probe
     assert result.response.type == DEFERRED_CHANNEL_MESSAGE
     assert not result.response.ephemeral
     answer = await result.wait_for_followup()
-    assert answer.content == "That did not work, and only you see this."
+    assert answer.content == "❌ That did not work, and only you see this."
     assert answer.ephemeral
     original = result.original
     assert original is not None
@@ -77,8 +77,9 @@ async def test_unexpected_error_says_something_went_wrong_and_logs_once(
 
     answer = await result.wait_for_message()
     assert answer.content == (
-        "Something went wrong on our side. If you were playing or voting, check `/history` "
-        "(or your session's history on Chastity Tracker) before trying again."
+        "⚠️ Something went wrong on our side. If you were playing or voting, it **may or may "
+        "not** have happened.\n• Check `/history` (or your session's history on Chastity "
+        "Tracker) before trying again."
     )
     assert answer.ephemeral
     errors = log_guard.errors
@@ -90,7 +91,7 @@ async def test_unexpected_error_says_something_went_wrong_and_logs_once(
 async def test_missing_permission_is_explained(probed: Harness) -> None:
     refused = await (await probed.run("probe admin")).wait_for_message()
     assert refused.ephemeral
-    assert refused.content == "You need the Manage Server permission to use this command."
+    assert refused.content == "❌ You need the Manage Server permission to use this command."
 
     allowed = await (await probed.run("probe admin", by=probed.admin)).wait_for_message()
     assert allowed.content == "hello admin"
@@ -102,7 +103,7 @@ async def test_view_errors_go_through_the_same_handler(probed: Harness) -> None:
     result = await probed.click(posted, label="Fail")
 
     answer = await result.wait_for_message()
-    assert answer.content == "That button refuses politely."
+    assert answer.content == "❌ That button refuses politely."
     assert answer.ephemeral
 
 
@@ -118,9 +119,9 @@ def test_known_errors_use_the_shared_descriptions() -> None:
 
 def test_check_failures_in_plain_words() -> None:
     assert user_message(app_commands.NoPrivateMessage()) == (
-        "This command only works in a server, not in direct messages."
+        "❌ This command only works in a server, not in direct messages."
     )
-    assert user_message(app_commands.CheckFailure()) == "You cannot use this command here."
+    assert user_message(app_commands.CheckFailure()) == "❌ You cannot use this command here."
     assert user_message(RuntimeError("x")) is None
 
 

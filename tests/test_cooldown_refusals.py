@@ -69,8 +69,8 @@ def test_a_known_cooldown_is_said_to_be_one_without_promising_a_next_time() -> N
     text = describe_error(BadRequest(400, "VALIDATION_ERROR", "You can vote once ever."))
 
     assert text == (
-        "Chastity Tracker says: You can vote once ever. Chastity Tracker limits how often "
-        "a game can be played and how often each voter can vote on a lock."
+        "⏳ Chastity Tracker says: You can vote once ever.\n• Chastity Tracker limits how "
+        "often a game can be played and how often each voter can vote on a lock."
     )
 
 
@@ -78,8 +78,8 @@ def test_try_again_later_about_a_bad_request_is_not_called_a_wait() -> None:
     text = describe_error(BadRequest(400, "BAD_REQUEST", "Invalid session, try again later."))
 
     assert text == (
-        "Chastity Tracker says: Invalid session, try again later. Check the options you "
-        "gave and try again."
+        "❌ Chastity Tracker says: Invalid session, try again later.\n• Check the options "
+        "you gave and try again."
     )
 
 
@@ -87,8 +87,8 @@ def test_an_unclear_refusal_names_both_possibilities() -> None:
     text = describe_error(BadRequest(400, "E_1042", "Limit reached."))
 
     assert text == (
-        "Chastity Tracker says: Limit reached. If that is a waiting time between plays or "
-        "votes, try again once it is over; otherwise check the options you gave."
+        "❌ Chastity Tracker says: Limit reached.\n• If that is a waiting time between plays "
+        "or votes, try again once it is over; otherwise check the options you gave."
     )
 
 
@@ -127,7 +127,7 @@ async def test_dice_cooldown_under_a_neutral_code_is_named_a_cooldown(
 
     text = await private_text(await harness.run("dice", {"session": session.id}))
 
-    assert text.startswith("Chastity Tracker says: You can play again after ")
+    assert text.startswith("⏳ Chastity Tracker says: You can play again after ")
     assert COOLDOWN_HINT in text
     assert CHECK_OPTIONS not in text
     assert len(game_posts(ct_fake)) == 2
@@ -143,7 +143,7 @@ async def test_dice_refused_with_try_again_later_for_a_bad_request_claims_no_wai
 
     text = await private_text(await harness.run("dice", {"session": world.session.id}))
 
-    assert text.startswith("Chastity Tracker says: Invalid session, try again later.")
+    assert text.startswith("❌ Chastity Tracker says: Invalid session, try again later.")
     assert CHECK_OPTIONS in text
     assert "wait" not in text
     assert "cooldown" not in text
@@ -160,7 +160,7 @@ async def test_dice_cooldown_under_an_unfamiliar_code_is_described_conditionally
 
     text = await private_text(await harness.run("dice", {"session": session.id}))
 
-    assert text.startswith("Chastity Tracker says: Limit reached.")
+    assert text.startswith("❌ Chastity Tracker says: Limit reached.")
     assert CONDITIONAL_HINT in text
     assert COOLDOWN_HINT not in text
     assert len(game_posts(ct_fake)) == 2
@@ -181,7 +181,7 @@ async def test_anonymous_vote_cooldown_under_a_neutral_code_explains_the_shared_
     second = await harness.run("link vote", {"choice": "sub"}, by=harness.new_member("other"))
 
     text = await private_text(second)
-    assert text.startswith("Chastity Tracker says: Vote again after 24 hours. Anonymous votes")
+    assert text.startswith("❌ Chastity Tracker says: Vote again after 24 hours. Anonymous votes")
     assert "one vote per lock and cooldown window**, and it has been used" in text
     assert "/account connect" in text
     assert len(game_posts(ct_fake)) == 2
@@ -199,7 +199,7 @@ async def test_anonymous_vote_refused_for_a_malformed_request_says_nothing_of_co
 
     text = await private_text(await harness.run("link vote", {"choice": "add"}))
 
-    assert text.startswith("Chastity Tracker says: Malformed request, please try again later.")
+    assert text.startswith("❌ Chastity Tracker says: Malformed request, please try again later.")
     assert CHECK_OPTIONS in text
     assert "cooldown" not in text
     assert "address" not in text
@@ -217,7 +217,7 @@ async def test_anonymous_vote_cooldown_under_an_unfamiliar_code_is_a_possibility
     second = await harness.run("link vote", {"choice": "add"}, by=harness.new_member("other"))
 
     text = await private_text(second)
-    assert text.startswith("Chastity Tracker says: Limit reached. If that means a vote")
+    assert text.startswith("❌ Chastity Tracker says: Limit reached. If that means a vote")
     assert "another member may have used" in text
     assert "has been used" not in text
     assert "community poll" in text

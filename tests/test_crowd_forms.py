@@ -49,7 +49,7 @@ async def test_members_with_the_form_open_at_once_are_all_connected(
 
     for i in indexes:
         text = await submit(harness, forms[i], users[i])
-        assert f"Connected as nick{i}" in text
+        assert f"Connected as **nick{i}**" in text
 
     for member, user in zip(members, users, strict=True):
         await assert_connected_as(harness, member, user)
@@ -66,7 +66,9 @@ async def test_twenty_members_submitting_together_are_all_connected(
         *(submit(harness, form, user) for form, user in zip(forms, users, strict=True))
     )
 
-    assert [text.split(".")[0] for text in texts] == [f"Connected as nick{i}" for i in range(20)]
+    assert [text.split(".")[0] for text in texts] == [
+        f"✅ Connected as **nick{i}**" for i in range(20)
+    ]
     for member, user in zip(members, users, strict=True):
         await assert_connected_as(harness, member, user)
 
@@ -84,7 +86,7 @@ async def test_each_opening_of_the_form_has_its_own_id(
 
     # The member's older form still works after a newer one was opened.
     user = ct_fake.add_user("wearer")
-    assert "Connected as wearer" in await submit(harness, first, user)
+    assert "Connected as **wearer**" in await submit(harness, first, user)
     await assert_connected_as(harness, harness.member, user)
 
 

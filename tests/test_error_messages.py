@@ -17,6 +17,7 @@ from bot.ctapi.errors import (
     RateLimited,
     Redirected,
     ServerError,
+    ServerErrorPage,
     Unauthorized,
 )
 from bot.error_messages import UserError, describe_error
@@ -28,31 +29,33 @@ from bot.secrets import Secret
     [
         (
             BadRequest(400, "COOLDOWN", "You can vote again in 24 hours."),
-            "Chastity Tracker says: You can vote again in 24 hours. Chastity Tracker limits "
-            "how often a game can be played and how often each voter can vote on a lock.",
+            "⏳ Chastity Tracker says: You can vote again in 24 hours.\n• Chastity Tracker "
+            "limits how often a game can be played and how often each voter can vote on a "
+            "lock.",
         ),
         (
             BadRequest(400, "VALIDATION", "Missing field: session"),
-            "Chastity Tracker says: Missing field: session. Check the options you gave and "
-            "try again.",
+            "❌ Chastity Tracker says: Missing field: session.\n• Check the options you gave "
+            "and try again.",
         ),
         (
             Unauthorized(401, None, None),
-            "Create a new API token on your Chastity Tracker profile page, then run "
+            "• Create a new API token on your Chastity Tracker profile page, then run "
             "`/account connect` again.",
         ),
         (Forbidden(403, None, None), "needs an active dom link with the session's owner"),
-        (NotFound(404, None, None), "found no such session or link"),
-        (ServerError(500, None, None), "failed to give a usable answer"),
-        (MalformedResponse(200, "no envelope"), "failed to give a usable answer"),
-        (MethodNotAllowed(405, None, None), "failed to give a usable answer"),
-        (RateLimited(429, None, None, 60.0), "Nothing was played; try again in 1 min"),
+        (NotFound(404, None, None), "❌ Chastity Tracker found no such session or link"),
+        (ServerError(503, None, None), "❌ Chastity Tracker failed (HTTP 503) and said so"),
+        (ServerErrorPage(502, None, None), "⚠️ Chastity Tracker answered with a server error page"),
+        (MalformedResponse(200, "no envelope"), "⚠️ Chastity Tracker's answer could not be read"),
+        (MethodNotAllowed(405, None, None), "🔌 Chastity Tracker refused the bot's request"),
+        (RateLimited(429, None, None, 60.0), "⏳ Chastity Tracker is busy: nothing was played. "),
         (Redirected(301, "https://www.chastitytracker.org"), "tell the bot's operator"),
-        (NotSent("refused"), "could not be reached. Nothing was sent"),
+        (NotSent("refused"), "🔌 Chastity Tracker could not be reached: nothing was sent"),
         (OutcomeUnknown("timeout"), "**may or may not** have happened"),
         (InvalidRequest("session is required for dice"), "session is required for dice"),
         (APIError(418, None, None), "unexpected error"),
-        (UserError("Do this instead."), "Do this instead."),
+        (UserError("Do this instead."), "❌ Do this instead."),
     ],
 )
 def test_each_error_has_its_words(error: Exception, expected: str) -> None:
@@ -61,12 +64,60 @@ def test_each_error_has_its_words(error: Exception, expected: str) -> None:
     assert expected in text
 
 
+@pytest.mark.parametrize(
+    ("error", "prefix"),
+    [
+        (BadRequest(400, "COOLDOWN", "You can vote again in 24 hours."), "⏳"),
+        (RateLimited(429, None, None, 60.0), "⏳"),
+        (BadRequest(400, "VALIDATION", "Missing field: session"), "❌"),
+        (Unauthorized(401, None, None), "❌"),
+        (Forbidden(403, None, None), "❌"),
+        (NotFound(404, None, None), "❌"),
+        (InvalidRequest("bad"), "❌"),
+        (UserError("Do this instead."), "❌"),
+        (OutcomeUnknown("timeout"), "⚠️"),
+        (ServerError(503, None, None), "❌"),
+        (ServerErrorPage(503, None, None), "⚠️"),
+        (MalformedResponse(200, "no envelope"), "⚠️"),
+        (NotSent("refused"), "🔌"),
+        (Redirected(301, None), "🔌"),
+        (MethodNotAllowed(405, None, None), "🔌"),
+    ],
+)
+def test_every_message_starts_with_its_kind_then_at_most_two_ways_out(
+    error: Exception, prefix: str
+) -> None:
+    text = describe_error(error)
+    assert text is not None
+    first, *rest = text.splitlines()
+    assert first.startswith(f"{prefix} ")
+    assert len(rest) <= 2
+    assert all(line.startswith("• ") for line in rest)
+
+
+def test_a_user_error_keeps_the_prefix_it_has() -> None:
+    assert describe_error(UserError("⏳ Wait a bit.")) == "⏳ Wait a bit."
+
+
 def test_outcome_unknown_points_to_the_history() -> None:
-    assert describe_error(OutcomeUnknown("timeout")) == (
-        "Chastity Tracker did not answer in time, so the outcome is unknown: your action "
-        "**may or may not** have happened. Check your session's history on Chastity Tracker "
-        "(or `/history`) before trying again."
+    # The answer may be lost to a timeout or to a dropped connection: neither is named.
+    assert describe_error(OutcomeUnknown("connection lost")) == (
+        "⚠️ Chastity Tracker's answer never arrived, so your action **may or may not** have "
+        "happened.\n• Check `/history` or the session's history on Chastity Tracker before "
+        "trying again."
     )
+
+
+def test_a_503_says_whether_anything_happened() -> None:
+    # In the API's own answer: it failed, and said so.
+    said = describe_error(ServerError(503, None, None))
+    assert said is not None
+    assert "did not carry the request out" in said
+    # A proxy's error page: it may have come after the action was carried out.
+    page = describe_error(ServerErrorPage(503, None, None))
+    assert page is not None
+    assert "**may or may not** have happened" in page
+    assert "`/history`" in page
 
 
 def test_unauthorized_says_refused_and_how_to_reconnect() -> None:

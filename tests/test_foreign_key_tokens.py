@@ -108,10 +108,12 @@ async def test_reconnecting_replaces_the_unreadable_token(
 
     connect = await harness.run("account connect")
     done = await harness.submit_modal(connect, {"account:connect:token": user.token})
-    assert "Connected as wearer" in (await done.wait_for_message()).text()
+    assert "Connected as **wearer**" in (await done.wait_for_message()).text()
 
     played = await harness.run("dice", {"session": session.id})
-    assert (await played.wait_for_message()).embeds[0]["title"].startswith("DICE")
+    assert (
+        (await played.wait_for_message()).embeds[0]["title"].startswith("🎲 member rolled DICE: ")
+    )
 
 
 # -- a registered lock ----------------------------------------------------------------
@@ -196,5 +198,6 @@ async def test_removing_and_adding_the_lock_again_makes_it_usable(
     await register(harness, "cage", lock_owner.token)
 
     voted = await harness.run("link vote", {"choice": "add", "lock": "cage"})
-    assert (await voted.wait_for_message()).embeds[0]["title"].startswith("LINK")
+    title = (await voted.wait_for_message()).embeds[0]["title"]
+    assert title.startswith("🔗 Anonymous LINK vote on cage: ")
     assert len(ct_fake.votes) == 1

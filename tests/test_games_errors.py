@@ -61,40 +61,51 @@ def not_their_session(ct_fake: FakeChastityTracker, world: Players) -> dict[str,
     [
         pytest.param(
             disable_dice,
-            "Chastity Tracker says: The DICE game is not enabled on session",
+            "❌ Chastity Tracker says: The DICE game is not enabled on session",
             "refused",
             id="400-validation",
         ),
-        pytest.param(unknown_session, "found no such session", "refused", id="404"),
-        pytest.param(not_their_session, "Without `as_dom`", "refused", id="403"),
         pytest.param(
-            fail_with(Fault.status(500)), "failed to give a usable answer", "error", id="500"
+            unknown_session, "❌ Chastity Tracker found no such session", "refused", id="404"
+        ),
+        pytest.param(not_their_session, "without `as_dom`", "refused", id="403"),
+        pytest.param(
+            fail_with(Fault.status(500)),
+            "❌ Chastity Tracker failed (HTTP 500) and said so",
+            "error",
+            id="500",
         ),
         pytest.param(
             # An error page, not the API's envelope: it may come after the play was applied.
             fail_with(Fault.html_500()), "may or may not", "unknown", id="html-500"
         ),
         pytest.param(
-            fail_with(Fault.status(503)), "failed to give a usable answer", "error", id="503"
+            fail_with(Fault.status(503)),
+            "❌ Chastity Tracker failed (HTTP 503) and said so",
+            "error",
+            id="503",
         ),
         pytest.param(
             fail_with(Fault.malformed_json()),
-            "failed to give a usable answer",
+            "⚠️ Chastity Tracker's answer could not be read",
             "unknown",
             id="malformed",
         ),
         pytest.param(
             fail_with(Fault.no_envelope()),
-            "failed to give a usable answer",
+            "⚠️ Chastity Tracker's answer could not be read",
             "unknown",
             id="no-envelope",
         ),
         pytest.param(
-            fail_with(Fault.status(405)), "failed to give a usable answer", "refused", id="405"
+            fail_with(Fault.status(405)),
+            "🔌 Chastity Tracker refused the bot's request",
+            "refused",
+            id="405",
         ),
         pytest.param(
             fail_with(Fault.rate_limited(retry_after=60)),
-            "Nothing was played",
+            "⏳ Chastity Tracker is busy: nothing was played.",
             "refused",
             id="429",
         ),
@@ -201,9 +212,10 @@ async def test_a_timeout_after_sending_says_the_outcome_is_unknown_and_never_res
     result = await harness.run("dice", {"session": world.session.id})
 
     text = await private_error(harness, result)
-    assert "the outcome is unknown" in text
+    assert text.startswith("⚠️ Chastity Tracker's answer never arrived")
     assert "**may or may not** have happened" in text
-    assert "(or `/history`) before trying again" in text
+    assert "Check `/history`" in text
+    assert "before trying again" in text
     assert len(game_posts(ct_fake)) == 1
     # It did happen on Chastity Tracker: exactly the case the message warns about.
     assert [row.source for row in ct_fake.histories(world.session.id)] == ["DICE", None]
@@ -228,7 +240,7 @@ async def test_a_slow_api_still_gets_the_first_response_in_time(
     assert result.followups == []  # Chastity Tracker has not answered yet
     message = await result.wait_for_message(timeout=5)
     assert message.embed is not None
-    assert message.embed["title"] == "DICE — by the owner"
+    assert message.embed["title"].startswith("🎲 member rolled DICE: ")
     assert result.rejections == []
 
 
@@ -247,7 +259,7 @@ async def test_a_five_second_api_at_discords_real_window(
     assert result.response.type == DEFERRED_CHANNEL_MESSAGE
     message = await result.wait_for_message(timeout=10)
     assert message.embed is not None
-    assert message.embed["title"] == "LUCK — by the owner"
+    assert message.embed["title"].startswith("🍀 member played LUCK: ")
     assert result.rejections == []
 
 
@@ -263,7 +275,7 @@ async def test_flooding_is_slowed_down_before_the_api_is_called(
     assert result.response is not None
     assert result.response.type == CHANNEL_MESSAGE
     assert result.response.ephemeral
-    assert result.response.content.startswith("Slow down")
+    assert result.response.content.startswith("⏳ Slow down")
     assert len(game_posts(ct_fake)) == 1
     assert len(await harness.storage.ledger.recent(harness.member.id)) == 1
 
@@ -310,8 +322,8 @@ async def test_a_failure_after_the_play_does_not_invite_playing_again(
 
     text = await private_error(harness, await harness.run("dice", {"session": world.session.id}))
 
-    assert text.startswith("Something went wrong on our side.")
-    assert "check `/history`" in text
+    assert text.startswith("⚠️ Something went wrong on our side.")
+    assert "Check `/history`" in text
     assert len(game_posts(ct_fake)) == 1
     [entry] = await harness.storage.ledger.recent(harness.member.id)
     assert entry.status == "ok"
@@ -325,6 +337,6 @@ async def test_an_unreachable_chastity_tracker_says_nothing_was_sent(
 
     text = await private_error(harness, await harness.run("dice", {"session": world.session.id}))
 
-    assert "could not be reached. Nothing was sent" in text
+    assert text.startswith("🔌 Chastity Tracker could not be reached: nothing was sent")
     [entry] = await harness.storage.ledger.recent(harness.member.id)
     assert entry.status == "error"

@@ -121,7 +121,7 @@ async def test_sigterm_lets_a_play_in_flight_finish_and_exits_0(
     # The play in flight is shown to the member and recorded as it happened.
     shown = await play.wait_for_message(timeout=15)
     assert shown.embeds
-    assert "DICE — by the owner" in str(shown.embeds[0])
+    assert "rolled DICE" in shown.embeds[0]["title"]
     assert await stoppable.exit_status() == 0
     assert [entry.status for entry in await stoppable.ledger()] == ["ok"]
     assert len(ct_fake.requests_to(GAMES_PATH)) == 1

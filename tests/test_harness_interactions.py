@@ -15,20 +15,34 @@ async def test_help_answers_privately_with_the_command_guide(harness: Harness) -
     assert response is not None
     assert response.type == CHANNEL_MESSAGE
     assert response.ephemeral
-    embed = response.embeds[0]
-    text = str(embed)
-    for command in (
-        "/account connect",
-        "/dice",
-        "/luck",
-        "/link vote",
-        "/link play",
-        "/locks poll",
-    ):
-        assert command in text
-    assert "one vote per lock and cooldown window" in text
-    assert "penalty" in text.lower()
+    start = str(response.embeds[0])
+    # Discord shows the description before the fields: the quick start comes first.
+    assert "Quick start" in response.embeds[0]["description"]
+    assert response.embeds[0]["fields"][0]["name"] == "Commands"
+    # Clickable mentions, with the ids Discord gave the commands at sync.
+    ids = {c["name"]: c["id"] for c in harness.fake.commands[None]}
+    for command in ("account connect", "dice", "luck", "link vote", "link play", "locks poll"):
+        assert f"</{command}:{ids[command.split()[0]]}>" in start
     assert harness.channel_messages() == []
+
+    # The topics are pages of the same private message, one button each.
+    message = await result.wait_for_message()
+    assert [b["label"] for b in message.buttons()] == [
+        "Start",
+        "Voting & anonymity",
+        "Penalty",
+        "Admins",
+    ]
+    pages = {}
+    for label in ("Voting & anonymity", "Penalty", "Admins"):
+        click = await harness.click(message, label=label)
+        assert click.response is not None
+        assert click.response.type == UPDATE_MESSAGE
+        pages[label] = str(click.response.embeds[0])
+    assert "one vote per lock" in pages["Voting & anonymity"]
+    assert "community poll" in pages["Voting & anonymity"]
+    assert "maximum multiplier" in pages["Penalty"]
+    assert f"</locks add:{ids['locks']}>" in pages["Admins"]
 
 
 async def test_subcommand_with_typed_options(make_harness: HarnessFactory) -> None:

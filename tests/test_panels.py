@@ -8,6 +8,7 @@ from typing import Any
 
 from bot.ctapi import Choice
 from bot.edits import EditCoalescer
+from bot.embeds import format_duration
 from bot.panels import PanelService
 from bot.secrets import Secret
 from bot.storage import Panel
@@ -72,6 +73,9 @@ def answered(request: RecordedRequest) -> dict[str, Any]:
     return data
 
 
+SIGNS = {"Add time": "➕", "Remove time": "➖", "Random": "🎲"}
+
+
 def discord_full_time(utc: str) -> str:
     """``scheduledend_utc`` as the ``<t:…:F>`` markup Discord renders."""
     when = datetime.strptime(utc, "%Y-%m-%d %H:%M:%S").replace(tzinfo=UTC)
@@ -80,13 +84,16 @@ def discord_full_time(utc: str) -> str:
 
 def assert_latest_result(message: FakeMessage, answer: dict[str, Any], vote: str) -> None:
     """The panel's latest result tells what ``answer`` said, and the vote cast."""
+    added = answer["operation"] == "ADD"
+    amount = ("+" if added else "−") + format_duration(answer["seconds"])
     if answer["penalty"]:
-        what = "Penalty: time added"
+        what = f"⚠️ **Penalty {amount}**"
     else:
-        what = {"ADD": "Time added", "SUB": "Time removed"}[answer["operation"]]
-    shown = field(message, "Latest result")
-    assert shown.startswith(f"{what}: **"), shown
-    assert f"(×{answer['multiplier']:.2f}), vote {vote}" in shown
+        what = f"{'➕' if added else '➖'} **{amount}**"
+    shown = field(message, "Latest vote")
+    assert shown.startswith(f"{what} · "), shown
+    multiplier = f"×{answer['multiplier']:.2f}".rstrip("0").rstrip(".")
+    assert f" · {multiplier} · chose {SIGNS[vote]} {vote}" in shown
     assert discord_full_time(answer["scheduledend_utc"]) in field(message, "Scheduled end")
 
 
@@ -114,7 +121,7 @@ async def test_a_panel_shows_the_lock_and_three_buttons_carrying_its_id(
     assert panel.message_id == message.id
     assert panel.channel_id == harness.other_channel.id
     assert message.embed is not None
-    assert message.embed["title"] == "Vote on cage"
+    assert message.embed["title"] == "🗳️ Vote on cage"
     assert field(message, "Wearer") == f"<@{owner.id}>"
     assert field(message, "Anonymous votes") == "allowed"
     assert [(b["label"], b["custom_id"]) for b in message.buttons()] == [
@@ -135,7 +142,7 @@ async def test_a_click_votes_answers_privately_and_redraws_the_panel(
 
     answer = await click.wait_for_message()
     assert answer.ephemeral
-    assert answer.embeds[0]["title"] == "LINK — by an anonymous voter · cage"
+    assert answer.embeds[0]["title"].startswith("🔗 Anonymous LINK vote on cage: ")
     (request,) = game_posts(ct_fake)
     assert request.json == vote_body(lock.token, "sub")
     assert "authorization" not in request.headers
@@ -172,7 +179,7 @@ async def test_panel_buttons_work_after_a_restart(
     click = await harness.click(message, label="Random")
 
     answer = await click.wait_for_message()
-    assert answer.embeds[0]["title"] == "LINK — by an anonymous voter · cage"
+    assert answer.embeds[0]["title"].startswith("🔗 Anonymous LINK vote on cage: ")
     assert [r.json for r in game_posts(ct_fake)] == [vote_body(lock.token, "rand")]
     await shows_scheduled_end(harness, message, lock)
 
@@ -193,10 +200,10 @@ async def test_the_owner_clicking_must_confirm_the_penalty(
     confirmed = await harness.click(dialog, label="Vote anyway (penalty)")
     await confirmed.wait_for(lambda r: bool(latest(harness, dialog).embeds))
 
-    assert latest(harness, dialog).embeds[0]["title"].startswith("Penalty")
+    assert latest(harness, dialog).embeds[0]["title"].startswith("⚠️ Penalty")
     assert len(game_posts(ct_fake)) == 1
     await shows_scheduled_end(harness, message, lock)
-    assert "Penalty" in field(latest(harness, message), "Latest result")
+    assert "Penalty" in field(latest(harness, message), "Latest vote")
 
 
 async def test_a_burst_of_clicks_becomes_few_edits_and_the_last_state_lands(
@@ -371,11 +378,11 @@ async def test_a_redraw_still_waiting_lands_when_the_bot_stops(
     await (await harness.click(message, label="Add time", by=first)).wait_for_message()
     await panels(harness).edits.flush()
     await (await harness.click(message, label="Remove time", by=second)).wait_for_message()
-    assert "Add time" in field(latest(harness, message), "Latest result")
+    assert "Add time" in field(latest(harness, message), "Latest vote")
 
     await harness.restart()
 
-    assert "Remove time" in field(latest(harness, message), "Latest result")
+    assert "Remove time" in field(latest(harness, message), "Latest vote")
     await shows_scheduled_end(harness, message, lock)
 
 

@@ -83,7 +83,9 @@ def closing_messages(harness: Harness) -> list[FakeMessage]:
 
 def tally_field(message: FakeMessage) -> str:
     assert message.embed is not None
-    (tally,) = [f for f in message.embed["fields"] if f["name"].startswith("Tally")]
+    (tally,) = [
+        f for f in message.embed["fields"] if f["name"].startswith(("Tally", "Final tally"))
+    ]
     return str(tally["value"])
 
 
@@ -95,11 +97,14 @@ async def test_a_poll_shows_its_end_a_tally_and_three_buttons(
     poll = await poll_of(harness, message)
     assert poll.message_id == message.id
     assert message.embed is not None
-    assert message.embed["title"] == "Community poll on cage"
+    assert message.embed["title"] == "📊 Community poll on cage"
     ends = f"<t:{int(poll.ends_at.timestamp())}:F>"
     assert any(ends in f["value"] for f in message.embed["fields"])
+    assert message.embed["description"].startswith(f"Started by <@{harness.admin.id}>. ")
     assert "one anonymous vote" in message.embed["description"]
-    assert tally_field(message) == "Add time: **0**\nRemove time: **0**\nRandom: **0**"
+    assert tally_field(message) == (
+        "➕ Add `▱▱▱▱▱▱▱▱` 0 · 0%\n➖ Remove `▱▱▱▱▱▱▱▱` 0 · 0%\n🎲 Random `▱▱▱▱▱▱▱▱` 0 · 0%"
+    )
     assert [b["custom_id"] for b in message.buttons()] == [
         f"poll:{poll.id}:add",
         f"poll:{poll.id}:sub",
@@ -120,16 +125,21 @@ async def test_members_choose_change_their_mind_and_see_a_live_tally(
     _, message = await start_poll(harness, ct_fake)
     alice, bob = harness.new_member("alice"), harness.new_member("bob")
 
-    assert "Your choice: **Add time**" in await choose(harness, message, "Add time", alice)
+    assert "Your choice: **➕ Add time**" in await choose(harness, message, "Add time", alice)
     await choose(harness, message, "Remove time", bob)
-    assert "Your choice: **Remove time**" in await choose(harness, message, "Remove time", alice)
+    changed = await choose(harness, message, "Remove time", alice)
+    assert changed.startswith("Changed from **➕ Add time** to **➖ Remove time**.")
+    assert "Your choice stays **➖ Remove time**" in await choose(
+        harness, message, "Remove time", alice
+    )
 
     poll = await poll_of(harness, message)
     assert await harness.storage.polls.tally(poll.id) == {"add": 0, "sub": 2, "rand": 0}
     await harness.fake.wait_for(
-        lambda: "Remove time: **2**" in tally_field(latest(harness, message)), timeout=10
+        lambda: "➖ Remove `▰▰▰▰▰▰▰▰` 2 · 100% ◀ leads" in tally_field(latest(harness, message)),
+        timeout=10,
     )
-    assert "Add time: **0**" in tally_field(latest(harness, message))
+    assert "➕ Add `▱▱▱▱▱▱▱▱` 0 · 0%" in tally_field(latest(harness, message))
     assert game_posts(ct_fake) == []
 
 
@@ -163,14 +173,22 @@ async def test_at_the_end_one_anonymous_vote_for_the_winner_and_the_result_is_po
     (request,) = game_posts(ct_fake)
     assert request.json == vote_body(lock.token, "sub")
     assert "authorization" not in request.headers
+    # ONE reply to the poll message: the choice, the tally, the amount and the new end.
     (announcement,) = closing_messages(harness)
+    assert harness.channel_messages()[-1] is announcement
+    assert len(harness.channel_messages()) == 2
+    assert announcement.reference_id == message.id
     assert "one anonymous vote for **Remove time**" in announcement.content
-    result_embed, tally = announcement.embeds
-    assert result_embed["title"] == "LINK — by an anonymous voter · cage"
-    assert "Remove time: **2**" in tally["description"]
+    (result_embed,) = announcement.embeds
+    assert result_embed["title"].startswith("📊 Community poll voted LINK on cage: ")
+    [what, detail, tally] = result_embed["description"].splitlines()
+    assert "new end <t:" in what
+    assert detail.startswith("chose ➖ Remove time · ×")
+    assert tally == "Tally: ➕ 1 · ➖ 2 · 🎲 0 (3 members)"
     closed = latest(harness, message)
     assert closed.embed is not None
     assert "(closed)" in closed.embed["title"]
+    assert tally_field(closed).startswith("➕ Add `▰▰▰▱▱▱▱▱` 1 · 33%")
     assert [(b["label"], b.get("disabled")) for b in closed.buttons()] == [
         ("Add time", True),
         ("Remove time", True),
@@ -227,7 +245,7 @@ async def test_buttons_work_after_a_restart(harness: Harness, ct_fake: FakeChast
 
     await harness.restart()
 
-    assert "Your choice: **Random**" in await choose(harness, message, "Random", harness.member)
+    assert "Your choice: **🎲 Random**" in await choose(harness, message, "Random", harness.member)
 
 
 async def test_a_poll_that_ended_while_the_bot_was_down_closes_at_start(
@@ -512,7 +530,7 @@ async def test_a_burst_of_choices_becomes_few_edits_and_the_final_tally_lands(
         e for e in harness.fake.events if e.kind == "channel_edit" and e.message_id == message.id
     ]
     assert len(edits) == 2
-    assert "Remove time: **10**" in tally_field(latest(harness, message))
+    assert "➖ Remove `▰▰▰▰▰▰▰▰` 10 · 100%" in tally_field(latest(harness, message))
 
 
 async def test_a_poll_that_cannot_be_posted_is_closed_at_once(

@@ -88,7 +88,7 @@ async def test_an_unexpected_error_carrying_the_token_is_logged_masked(
 
     answer = await submit_token(harness, f"  {wearer.token}  ")
 
-    assert answer.startswith("Something went wrong on our side.")
+    assert answer.startswith("⚠️ Something went wrong on our side.")
     text = production_log.getvalue()
     assert "RuntimeError: storage refused the row for token ***" in text  # the traceback
     assert wearer.token not in text

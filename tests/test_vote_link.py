@@ -30,9 +30,9 @@ async def test_anonymous_vote_by_lock_name_sends_no_bearer_and_answers_privately
     answer = await result.wait_for_message()
     assert answer.ephemeral
     embed = answer.embeds[0]
-    assert embed["title"] == "LINK — by an anonymous voter · cage"
+    assert embed["title"].startswith("🔗 Anonymous LINK vote on cage: ")
     assert "Anonymous vote" in embed["footer"]["text"]
-    assert {"name": "Vote", "value": "Remove time", "inline": True} in embed["fields"]
+    assert "chose ➖ Remove time" in embed["description"]
     (request,) = game_posts(ct_fake)
     assert request.json == vote_body(lock.token, "sub")
     assert "authorization" not in request.headers
@@ -61,7 +61,7 @@ async def test_logged_vote_sends_the_members_bearer_and_posts_the_result(
     answer = await result.wait_for_message()
     assert not answer.ephemeral
     assert harness.channel_messages() == [answer]
-    assert answer.embeds[0]["title"] == "LINK — by a voter · cage"
+    assert answer.embeds[0]["title"].startswith("🔗 member voted LINK on cage: ")
     assert "Logged vote" in answer.embeds[0]["footer"]["text"]
     (request,) = game_posts(ct_fake)
     assert request.json == vote_body(lock.token, "add")
@@ -98,8 +98,8 @@ async def test_vote_by_raw_token_and_by_share_url(
         by=other,
     )
 
-    assert "LINK — by an anonymous voter" in (await by_token.wait_for_message()).embeds[0]["title"]
-    assert "LINK — by an anonymous voter" in (await by_url.wait_for_message()).embeds[0]["title"]
+    assert "Anonymous LINK vote" in (await by_token.wait_for_message()).embeds[0]["title"]
+    assert "Anonymous LINK vote" in (await by_url.wait_for_message()).embeds[0]["title"]
     # The two members voted at once: their requests may arrive in either order.
     sent = sorted((r.json for r in game_posts(ct_fake)), key=lambda body: body["type"])
     assert sent == [vote_body(first.token, "add"), vote_body(second.token, "sub")]
@@ -251,7 +251,7 @@ async def test_a_double_vote_by_one_member_is_sent_once(
     answers = await asyncio.gather(first.wait_for_message(), second.wait_for_message())
     texts = sorted(answer.text() for answer in answers)
     assert any("already being sent" in text for text in texts)
-    assert any("LINK — by an anonymous voter" in text for text in texts)
+    assert any("Anonymous LINK vote" in text for text in texts)
     assert len(game_posts(ct_fake)) == 1
 
 
@@ -295,7 +295,7 @@ async def test_locks_of_another_server_are_neither_listed_nor_usable_by_name(
 
     assert choices == []
     assert "No lock named **cage**" in by_name.text()
-    assert by_token.embeds[0]["title"] == "LINK — by an anonymous voter"
+    assert by_token.embeds[0]["title"].startswith("🔗 Anonymous LINK vote: ")
     assert [r.json for r in game_posts(ct_fake)] == [vote_body(elsewhere.token, "add")]
 
 

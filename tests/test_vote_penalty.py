@@ -62,7 +62,7 @@ async def test_confirm_sends_one_logged_vote_shown_as_a_penalty(
     shown = latest(harness, dialog)
     assert shown.ephemeral
     assert shown.buttons() == []
-    assert shown.embeds[0]["title"].startswith("Penalty")
+    assert shown.embeds[0]["title"].startswith("⚠️ Penalty")
     (request,) = game_posts(ct_fake)
     assert request.json == vote_body(lock.token, "sub")
     assert request.headers["authorization"] == f"Bearer {lock.user.token}"
@@ -88,7 +88,7 @@ async def test_the_owner_voting_anonymously_is_not_asked(
     result = await harness.run("link vote", {"choice": "add", "anonymous": True})
 
     answer = await result.wait_for_message()
-    assert not answer.embeds[0]["title"].startswith("Penalty")
+    assert not answer.embeds[0]["title"].startswith("⚠️ Penalty")
     (request,) = game_posts(ct_fake)
     assert "authorization" not in request.headers
 
@@ -100,7 +100,7 @@ async def test_other_members_are_not_asked(harness: Harness, ct_fake: FakeChasti
 
     answer = await (await harness.run("link vote", {"choice": "add"}, by=other)).wait_for_message()
 
-    assert answer.embeds[0]["title"] == "LINK — by a voter · cage"
+    assert answer.embeds[0]["title"].startswith("🔗 other voted LINK on cage: ")
     assert len(game_posts(ct_fake)) == 1
 
 
@@ -120,7 +120,7 @@ async def test_an_unregistered_self_vote_asks_first(
     assert game_posts(ct_fake) == []
     confirmed = await harness.click(dialog, label="Vote anyway (penalty)")
     await confirmed.wait_for(lambda r: bool(latest(harness, dialog).embeds))
-    assert latest(harness, dialog).embeds[0]["title"].startswith("Penalty")
+    assert latest(harness, dialog).embeds[0]["title"].startswith("⚠️ Penalty")
     assert len(game_posts(ct_fake)) == 1
 
 
@@ -131,7 +131,7 @@ async def test_a_share_link_of_the_own_lock_asks_first_after_connect(
     lock = wearer(ct_fake)
     opened = await harness.run("account connect")
     submitted = await harness.submit_modal(opened, {"account:connect:token": lock.user.token})
-    assert (await submitted.wait_for_message()).text().startswith("Connected")
+    assert (await submitted.wait_for_message()).text().startswith("✅ Connected")
     stats_reads = len(ct_fake.requests_to(STATS_PATH))
     account = await harness.storage.accounts.get(harness.member.id)
     assert account is not None

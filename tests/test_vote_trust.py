@@ -73,7 +73,7 @@ async def test_poll_sniping_by_command_panel_and_dm_sends_nothing_and_points_to_
         assert answer.ephemeral
         text = answer.text()
         first, *bullets = text.splitlines()
-        assert first.startswith("Not sent: a community poll"), text
+        assert first.startswith("⏳ Not sent: a community poll"), text
         assert RELATIVE_TIME.search(first)
         assert len(bullets) == 2
         assert link in bullets[0]
@@ -164,7 +164,7 @@ async def test_a_known_cooldown_is_answered_without_a_request(
     ).wait_for_message()
 
     first, *bullets = again.text().splitlines()
-    assert first.startswith("Not sent: the bot's one anonymous vote on **cage** is used")
+    assert first.startswith("⏳ Not sent: the bot's one anonymous vote on **cage** is used")
     expected = int((harness.clock.now()).timestamp()) + 24 * 3600
     (shown,) = [int(t) for t in re.findall(r"<t:(\d+):R>", first)]
     assert abs(shown - expected) <= 5
@@ -458,7 +458,7 @@ async def test_two_concurrent_adds_of_one_token_end_with_one_lock(
 
     texts = sorted([(await r.wait_for_message()).text() for r in (first, second)])
     assert texts[0].startswith("Registered")
-    assert texts[1].startswith("That token is already registered here")
+    assert texts[1].startswith("❌ That token is already registered here")
     assert len(await harness.storage.locks.list(harness.guild.id)) == 1
 
 

@@ -43,3 +43,19 @@ def escape_name(name: str) -> str:
     if text[:1] in {"#", "-", "+"}:
         text = "\\" + text
     return text
+
+
+def signed_duration(seconds: int, *, added: bool) -> str:
+    """ "+2 h 5 min" or "−2 h 5 min" (a true minus sign): the amount with its direction."""
+    return f"{'+' if added else '−'}{format_duration(seconds)}"
+
+
+def format_multiplier(multiplier: float) -> str:
+    """ "×1.25", "×1.1", "×1": at most two decimals, no trailing zeros."""
+    text = f"{multiplier:.2f}".rstrip("0").rstrip(".")
+    return f"×{text}"
+
+
+def fit(text: str, limit: int) -> str:
+    """``text`` cut to ``limit`` characters, with an ellipsis when cut."""
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"

@@ -1,19 +1,33 @@
-"""Embeds for DICE, LUCK and LINK results."""
+"""Embeds for DICE, LUCK and LINK results: who did what, by how much, and the new end.
+
+One shape for every result: the title names the actor, the game and the signed
+amount ("🎲 alice rolled DICE: +2 h 5 min"); the author is the member; the
+description gives the direction in words and the new end (``<t:F>`` and
+``<t:R>``), then one compact detail line (dice, calculation, multiplier,
+session).
+"""
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
 from enum import StrEnum
+from typing import Final
 
 import discord
 
-from bot.ctapi.models import Choice, DiceResult, LinkResult, PlayResult
-from bot.embeds.format import discord_when, escape_name, format_duration
+from bot.ctapi.models import Choice, DiceResult, Game, LinkResult, PlayResult
+from bot.embeds.format import discord_when, escape_name, fit, format_multiplier, signed_duration
+from bot.embeds.style import Effect, choice_text, effect_of_result, style_of
 
-# Time added and time removed must be told apart at a glance; a penalty stands out.
-COLOUR_ADDED = discord.Colour(0xE67E22)
-COLOUR_REMOVED = discord.Colour(0x2ECC71)
-COLOUR_PENALTY = discord.Colour(0x992D22)
-_DIE_FACES = {1: "⚀", 2: "⚁", 3: "⚂", 4: "⚃", 5: "⚄", 6: "⚅"}
+_DIE_FACES: Final = {1: "⚀", 2: "⚁", 3: "⚂", 4: "⚃", 5: "⚄", 6: "⚅"}
+_GAME_ICONS: Final = {Game.DICE: "🎲", Game.LUCK: "🍀", Game.LINK: "🔗"}
+_POLL_ICON: Final = "📊"
+TITLE_LIMIT: Final = 256
+PENALTY_REASON: Final = (
+    "A logged vote on your own lock triggers Chastity Tracker's penalty: the vote was "
+    "forced to **add time** at the **maximum multiplier**."
+)
 
 
 class Actor(StrEnum):
@@ -23,71 +37,135 @@ class Actor(StrEnum):
     DOM = "dom"
     VOTER = "voter"
     ANONYMOUS_VOTER = "anonymous voter"
+    POLL = "community poll"
 
 
-_BY = {
-    Actor.OWNER: "by the owner",
-    Actor.DOM: "by a dom",
-    Actor.VOTER: "by a voter",
-    Actor.ANONYMOUS_VOTER: "by an anonymous voter",
+# Who acted, when the member's own name is not known.
+_SOMEONE: Final = {
+    Actor.OWNER: "The owner",
+    Actor.DOM: "A dom",
+    Actor.VOTER: "A voter",
 }
+
+
+@dataclass(frozen=True, slots=True)
+class Member:
+    """The member who acted, as the result's author shows them."""
+
+    name: str
+    avatar_url: str | None = None
+
+    @classmethod
+    def of(cls, user: discord.abc.User) -> Member:
+        return cls(user.display_name, user.display_avatar.url)
 
 
 def result_embed(
     result: PlayResult,
     *,
     actor: Actor,
+    member: Member | None = None,
     choice: Choice | None = None,
     lock_name: str | None = None,
+    wearer_id: int | None = None,
 ) -> discord.Embed:
-    """The embed a member sees after a play or vote."""
-    game = result.game.value.upper()
+    """The embed everyone (or the member, when private) sees after a play or vote.
+
+    ``wearer_id`` is the session's owner when known: a dom's play names them.
+    """
     penalty = isinstance(result, LinkResult) and result.penalty
-    if penalty:
-        title = f"Penalty — {game} vote by the lock's owner"
-        colour = COLOUR_PENALTY
-        description = (
-            "A logged vote on your own lock triggers Chastity Tracker's penalty: "
-            "the vote was forced to **add time** at the **maximum multiplier**."
-        )
-    else:
-        title = f"{game} — {_BY[actor]}"
-        colour = COLOUR_ADDED if result.added else COLOUR_REMOVED
-        description = None
-    if lock_name:
-        title = f"{title} · {escape_name(lock_name)}"
-    embed = discord.Embed(title=title, colour=colour, description=description)
-    embed.add_field(name="Result", value="Time added" if result.added else "Time removed")
-    embed.add_field(name="Amount", value=format_duration(result.seconds))
-    embed.add_field(name="Multiplier", value=f"×{result.multiplier:.2f}")
-    embed.add_field(
-        name="New scheduled end", value=discord_when(result.scheduled_end), inline=False
+    effect = effect_of_result(added=result.added, penalty=penalty)
+    style = style_of(effect)
+    title = f"{_subject(result, actor, member)}{_where(lock_name)}: " + signed_duration(
+        result.seconds, added=result.added
     )
-    embed.add_field(name="Session", value=f"#{result.session}")
-    if isinstance(result, DiceResult):
-        _add_dice(embed, result)
-    if isinstance(result, LinkResult) and choice is not None:
-        vote = choice.label
-        if penalty and choice is not Choice.ADD:
-            vote += " (the penalty made it Add time)"
-        embed.add_field(name="Vote", value=vote)
+    if penalty:
+        title = f"⚠️ Penalty: {title}"
+    else:
+        title = f"{_GAME_ICONS[result.game] if actor is not Actor.POLL else _POLL_ICON} {title}"
+    direction = style_of(Effect.ADD if result.added else Effect.REMOVE)
+    lines = [
+        f"{direction.sign} **{direction.words}** · new end {discord_when(result.scheduled_end)}",
+        detail_line(result, choice=choice, wearer_id=wearer_id if actor is Actor.DOM else None),
+    ]
+    if penalty:
+        lines.append(f"⚠️ **Penalty.** {PENALTY_REASON}")
+    embed = discord.Embed(
+        title=fit(title, TITLE_LIMIT), description="\n".join(lines), colour=style.colour
+    )
+    if member is not None and actor not in (Actor.ANONYMOUS_VOTER, Actor.POLL):
+        embed.set_author(name=fit(member.name, TITLE_LIMIT), icon_url=member.avatar_url)
     return embed
 
 
-def _add_dice(embed: discord.Embed, result: DiceResult) -> None:
+def _subject(result: PlayResult, actor: Actor, member: Member | None) -> str:
+    game = result.game.value.upper()
+    if actor is Actor.ANONYMOUS_VOTER:
+        return f"Anonymous {game} vote"
+    if actor is Actor.POLL:
+        return f"Community poll voted {game}"
+    who = member.name if member is not None else _SOMEONE[actor]
+    if actor is Actor.VOTER:
+        return f"{who} voted {game}"
+    verb = "rolled" if result.game is Game.DICE else "played"
+    as_dom = " as dom" if actor is Actor.DOM else ""
+    return f"{who} {verb} {game}{as_dom}"
+
+
+def _where(lock_name: str | None) -> str:
+    return f" on {escape_name(lock_name)}" if lock_name else ""
+
+
+def detail_line(
+    result: PlayResult, *, choice: Choice | None = None, wearer_id: int | None = None
+) -> str:
+    """ "⚅ ⚀ ⚁ · +6-1+2 = 7 · ×1.25 · session #101": everything else, on one line."""
+    parts: list[str] = []
+    if isinstance(result, DiceResult):
+        parts.extend(_dice_parts(result))
+    if isinstance(result, LinkResult) and choice is not None:
+        chose = f"chose {choice_text(choice)}"
+        if result.penalty and choice is not Choice.ADD:
+            chose += " (the penalty made it Add time)"
+        parts.append(chose)
+    parts.append(format_multiplier(result.multiplier))
+    session = f"session #{result.session}"
+    if wearer_id is not None:
+        session = f"on <@{wearer_id}>'s {session}"
+    parts.append(session)
+    return " · ".join(parts)
+
+
+def _dice_parts(result: DiceResult) -> list[str]:
+    parts: list[str] = []
     faces = []
     for index, value in enumerate(result.dice):
         op = result.dice_ops[index] if index < len(result.dice_ops) else ""
-        faces.append(f"{_DIE_FACES.get(value, '')} {_die_sign(op)}{value}".strip())
-    embed.add_field(name="Dice", value="  ".join(faces) or "—", inline=False)
-    if result.calc:
-        embed.add_field(name="Calculation", value=f"`{result.calc}`")
-    if result.sum is not None:
-        # Shown on its own, not as "calc = sum": the contract's own example has a
-        # sum (-3) that is not the calculation's total (+6-1+2).
-        embed.add_field(name="Sum", value=str(result.sum))
+        face = _DIE_FACES.get(value, str(value))
+        # "" adds a die and "s" subtracts it; any other code is shown as the API gave it.
+        faces.append(face if op in ("", "s") else f"{face}[{op}]")
+    if faces:
+        parts.append(" ".join(faces))
+    if result.calc and result.sum is not None and _total(result.calc) == result.sum:
+        parts.append(f"{result.calc} = {result.sum}")
+    else:
+        # The contract's own example has a sum (-3) that is not the calculation's
+        # total (+6-1+2): never show the two as one equation unless they agree.
+        if result.calc:
+            parts.append(result.calc)
+        if result.sum is not None:
+            parts.append(f"sum {result.sum}")
+    return parts
 
 
-def _die_sign(op: str) -> str:
-    """A die's operation as a sign: "" adds it, "s" subtracts it; any other code is shown."""
-    return {"": "+", "s": "−"}.get(op, f"[{op}] ")
+_TERM: Final = re.compile(r"([+-])\s*(\d+)")
+
+
+def _total(calc: str) -> int | None:
+    """The value of a calculation like "+6-1+2"; None when it is not that simple."""
+    text = calc.replace(" ", "")
+    if not text or not re.fullmatch(r"(?:[+-]?\d+)(?:[+-]\d+)*", text):
+        return None
+    if text[0] not in "+-":
+        text = "+" + text
+    return sum(int(number) * (1 if sign == "+" else -1) for sign, number in _TERM.findall(text))

@@ -14,28 +14,42 @@ from typing import Any, Self
 import discord
 
 from bot.ctapi.models import Choice, LinkResult, parse_utc
-from bot.embeds.format import discord_time, discord_when, escape_name, format_duration
-from bot.embeds.results import (
-    COLOUR_ADDED,
-    COLOUR_PENALTY,
-    COLOUR_REMOVED,
-    Actor,
-    result_embed,
+from bot.embeds.format import (
+    discord_time,
+    discord_when,
+    escape_name,
+    format_multiplier,
+    signed_duration,
+)
+from bot.embeds.results import Actor, Member, result_embed
+from bot.embeds.style import (
+    CLOSED_COLOUR,
+    NEUTRAL_COLOUR,
+    choice_sign,
+    choice_text,
+    effect_of_result,
+    style_of,
 )
 
-PANEL_COLOUR = discord.Colour.blurple()
-POLL_COLOUR = discord.Colour.gold()
-CLOSED_COLOUR = discord.Colour.dark_grey()
+PANEL_COLOUR = NEUTRAL_COLOUR
+POLL_COLOUR = NEUTRAL_COLOUR
 
 
 # -- a member's vote -------------------------------------------------------------------
 
 
 def vote_result_embed(
-    result: LinkResult, *, choice: Choice, lock_name: str | None, logged: bool
+    result: LinkResult,
+    *,
+    choice: Choice,
+    lock_name: str | None,
+    logged: bool,
+    member: Member | None = None,
 ) -> discord.Embed:
     actor = Actor.VOTER if logged else Actor.ANONYMOUS_VOTER
-    embed = result_embed(result, actor=actor, choice=choice, lock_name=lock_name)
+    embed = result_embed(
+        result, actor=actor, member=member if logged else None, choice=choice, lock_name=lock_name
+    )
     embed.set_footer(
         text="Logged vote: counted as yours." if logged else "Anonymous vote, sent by the bot."
     )
@@ -156,17 +170,27 @@ class ResultSummary:
             return None
 
     def describe(self) -> str:
-        vote = f"vote {self.choice.label}"
+        """ "➕ +1 h 15 min · ×1.25 · chose 🎲 Random · <t:R>": the latest vote, one line."""
+        style = style_of(effect_of_result(added=self.added, penalty=self.penalty))
+        chose = f"chose {choice_text(self.choice)}"
+        if self.penalty and self.choice is not Choice.ADD:
+            chose += " (the penalty made it Add time)"
+        what = signed_duration(self.seconds, added=self.added)
         if self.penalty:
-            what = "Penalty: time added"
-            if self.choice is not Choice.ADD:
-                vote += " (the penalty made it Add time)"
-        else:
-            what = "Time added" if self.added else "Time removed"
+            what = f"Penalty {what}"
         return (
-            f"{what}: **{format_duration(self.seconds)}** (×{self.multiplier:.2f}), "
-            f"{vote}, {discord_time(self.at, 'R')}"
+            f"{style.sign} **{what}** · {format_multiplier(self.multiplier)} · {chose} · "
+            f"{discord_time(self.at, 'R')}"
         )
+
+
+UNKNOWN_END = "unknown until the first vote"
+ANONYMOUS_FOOTER = (
+    "Connected with /account connect? Your vote is logged as yours. Not connected? It is "
+    "anonymous, and all anonymous votes through this bot count as one vote on this lock "
+    "until Chastity Tracker accepts the next one."
+)
+LOGGED_ONLY_FOOTER = "Votes on this lock are logged as yours: connect first with /account connect."
 
 
 def panel_embed(
@@ -176,56 +200,67 @@ def panel_embed(
     allow_anonymous: bool,
     latest: ResultSummary | None,
 ) -> discord.Embed:
+    """A lock's voting panel: the same colour whatever the latest vote did."""
+    signs = " · ".join(choice_text(choice) for choice in Choice)
     embed = discord.Embed(
-        title=f"Vote on {escape_name(lock_name)}",
-        description=(
-            "Click a button to vote. With a connected account your vote is logged, as you; "
-            "otherwise it is anonymous."
-            if allow_anonymous
-            else "Click a button to vote. Votes on this lock are logged: connect your "
-            "Chastity Tracker account first with `/account connect`."
-        ),
-        colour=_latest_colour(latest),
+        title=f"🗳️ Vote on {escape_name(lock_name)}",
+        description=f"Click a button to vote: {signs}.",
+        colour=PANEL_COLOUR,
     )
+    end = discord_when(latest.scheduled_end) if latest is not None else UNKNOWN_END
+    embed.add_field(name="Scheduled end", value=end, inline=False)
+    if latest is not None:
+        embed.add_field(name="Latest vote", value=latest.describe(), inline=False)
     if wearer_id is not None:
         embed.add_field(name="Wearer", value=f"<@{wearer_id}>")
     embed.add_field(name="Anonymous votes", value="allowed" if allow_anonymous else "not allowed")
-    if latest is not None:
-        embed.add_field(name="Latest result", value=latest.describe(), inline=False)
-        embed.add_field(
-            name="Scheduled end", value=discord_when(latest.scheduled_end), inline=False
-        )
-    else:
-        embed.add_field(name="Latest result", value="No vote through this panel yet.", inline=False)
-    if allow_anonymous:
-        embed.set_footer(
-            text="Anonymous votes through the bot share one vote per lock and cooldown window."
-        )
+    embed.set_footer(text=ANONYMOUS_FOOTER if allow_anonymous else LOGGED_ONLY_FOOTER)
     return embed
 
 
 def removed_panel_embed(lock_name: str) -> discord.Embed:
     return discord.Embed(
-        title=f"Vote on {escape_name(lock_name)}",
+        title=f"🗳️ Vote on {escape_name(lock_name)} (closed)",
         description="This lock was removed from the server: the panel no longer takes votes.",
         colour=CLOSED_COLOUR,
     )
 
 
-def _latest_colour(latest: ResultSummary | None) -> discord.Colour:
-    if latest is None:
-        return PANEL_COLOUR
-    if latest.penalty:
-        return COLOUR_PENALTY
-    return COLOUR_ADDED if latest.added else COLOUR_REMOVED
-
-
 # -- community polls -------------------------------------------------------------------
+
+BAR_CELLS = 8
+_SHORT = {Choice.ADD: "Add", Choice.SUB: "Remove", Choice.RAND: "Random"}
+
+
+def leading_choice(tally: Mapping[Choice, int]) -> Choice | None:
+    """The choice the poll would cast now: the most picked, a tie is Random, none: None."""
+    best = max(tally.values(), default=0)
+    if best == 0:
+        return None
+    leaders = [choice for choice in Choice if tally.get(choice, 0) == best]
+    return leaders[0] if len(leaders) == 1 else Choice.RAND
 
 
 def tally_text(tally: Mapping[Choice, int]) -> str:
-    lines = [f"{choice.label}: **{tally.get(choice, 0)}**" for choice in Choice]
+    """ "➕ Add ▰▰▰▰▰▰▱▱ 3 · 75% ◀": one bar per choice, the leader marked."""
+    total = sum(tally.get(choice, 0) for choice in Choice)
+    leader = leading_choice(tally)
+    lines = []
+    for choice in Choice:
+        count = tally.get(choice, 0)
+        share = count / total if total else 0.0
+        filled = round(share * BAR_CELLS)
+        bar = "▰" * filled + "▱" * (BAR_CELLS - filled)
+        line = f"{choice_sign(choice)} {_SHORT[choice]} `{bar}` {count} · {round(share * 100)}%"
+        if choice is leader:
+            line += " ◀ leads" if tally.get(choice, 0) else " ◀ tie: Random"
+        lines.append(line)
     return "\n".join(lines)
+
+
+def compact_tally(tally: Mapping[Choice, int]) -> str:
+    """ "➕ 3 · ➖ 1 · 🎲 0": the tally on one line."""
+    return " · ".join(f"{choice_sign(choice)} {tally.get(choice, 0)}" for choice in Choice)
 
 
 def poll_embed(
@@ -233,40 +268,59 @@ def poll_embed(
     lock_name: str | None,
     ends_at: datetime,
     tally: Mapping[Choice, int],
+    started_by: int | None = None,
     closed: bool = False,
     outcome: str | None = None,
 ) -> discord.Embed:
-    """The poll message: open with a live tally, or closed with ``outcome`` (one line)."""
+    """The poll message: open with a live tally, or closed with ``outcome`` and its final tally."""
     name = escape_name(lock_name) if lock_name else "a removed lock"
     members = sum(tally.values())
+    started = f"Started by <@{started_by}>. " if started_by is not None else ""
     if closed:
         embed = discord.Embed(
-            title=f"Community poll on {name} (closed)",
-            description=outcome or "This poll is closed.",
+            title=f"📊 Community poll on {name} (closed)",
+            description=f"{started}Closed {discord_time(ends_at, 'R')}. "
+            + (outcome or "This poll is closed."),
             colour=CLOSED_COLOUR,
         )
-        embed.add_field(name="Ended", value=discord_when(ends_at), inline=False)
     else:
         embed = discord.Embed(
-            title=f"Community poll on {name}",
+            title=f"📊 Community poll on {name}",
             description=(
-                "Pick a choice below; you can change it until the poll ends. Then the bot "
-                "casts **one anonymous vote** for the winning choice (a tie means Random)."
+                f"{started}Pick a choice; you can change it until the poll ends "
+                f"{discord_time(ends_at, 'R')}. Then the bot casts **one anonymous vote** "
+                "for the winner (a tie means 🎲 Random)."
             ),
             colour=POLL_COLOUR,
         )
         embed.add_field(name="Ends", value=discord_when(ends_at), inline=False)
     plural = "s" if members != 1 else ""
-    embed.add_field(name=f"Tally ({members} member{plural})", value=tally_text(tally))
+    label = "Final tally" if closed else "Tally"
+    embed.add_field(name=f"{label} ({members} member{plural})", value=tally_text(tally))
     return embed
 
 
-def poll_tally_embed(lock_name: str | None, tally: Mapping[Choice, int]) -> discord.Embed:
+def poll_result_embed(
+    *,
+    lock_name: str | None,
+    tally: Mapping[Choice, int],
+    result: LinkResult | None,
+    choice: Choice | None,
+) -> discord.Embed:
+    """The one reply to a closed poll: the vote's result (or why there was none) and the tally."""
     members = sum(tally.values())
+    plural = "s" if members != 1 else ""
+    tally_line = f"Tally: {compact_tally(tally)} ({members} member{plural})"
+    if result is not None and choice is not None:
+        embed = result_embed(result, actor=Actor.POLL, choice=choice, lock_name=lock_name)
+        embed.description = f"{embed.description}\n{tally_line}"
+        return embed
+    # The reply's own text says why there was no vote; the embed keeps the tally.
+    shown = escape_name(lock_name) if lock_name else "a removed lock"
     return discord.Embed(
-        title=f"Final tally · {escape_name(lock_name) if lock_name else 'a removed lock'}",
-        description=f"{tally_text(tally)}\n{members} member{'s' if members != 1 else ''} chose.",
-        colour=POLL_COLOUR,
+        title=f"📊 Community poll on {shown}: no vote counted",
+        description=tally_line,
+        colour=NEUTRAL_COLOUR,
     )
 
 
@@ -296,9 +350,9 @@ def poll_outcome(
             return "The lock was removed before the poll ended, so no vote was cast."
         case "unknown":
             return (
-                "Chastity Tracker gave no definite answer (none in time, or a server error "
-                "page): the vote may or may not have been counted. It will not be sent "
-                "again; check the lock's history on Chastity Tracker."
+                "⚠️ Chastity Tracker gave no definite answer (none in time, or a server "
+                "error page), so the vote may or may not have been counted. It will not be "
+                "sent again; check the lock's history on Chastity Tracker."
             )
         case "in_doubt":
             return "The vote may or may not have reached Chastity Tracker; it was not sent again."
@@ -306,3 +360,20 @@ def poll_outcome(
             return "Closing…"
         case _:
             return reason or "The vote was not counted."
+
+
+# -- a member's poll choice --------------------------------------------------------------
+
+
+def poll_choice_text(choice: Choice, previous: Choice | None, ends_at: datetime) -> str:
+    """The private answer to a poll click: the choice, and what it replaced."""
+    if previous is None:
+        what = f"Your choice: **{choice_text(choice)}**."
+    elif previous is choice:
+        what = f"Your choice stays **{choice_text(choice)}**."
+    else:
+        what = f"Changed from **{choice_text(previous)}** to **{choice_text(choice)}**."
+    return (
+        f"{what} You can change it until the poll ends {discord_time(ends_at, 'R')}; then the "
+        "bot casts one anonymous vote for the winning choice."
+    )

@@ -20,6 +20,7 @@ from __future__ import annotations
 import functools
 import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from datetime import datetime
 from typing import Any, Concatenate, ParamSpec
 
@@ -34,13 +35,13 @@ from bot.ctapi import (
     LinkResult,
     Unauthorized,
 )
-from bot.embeds import Actor, result_embed
-from bot.embeds.account import account_status_embed
-from bot.embeds.format import discord_time, escape_name
-from bot.embeds.voting import penalty_warning, vote_result_embed
+from bot.embeds import Actor, Member, result_embed
+from bot.embeds.account import account_status_embed, connected_text
+from bot.embeds.format import escape_name
+from bot.embeds.voting import penalty_warning, poll_choice_text, vote_result_embed
 from bot.error_messages import UserError
 from bot.flood import FloodGate
-from bot.games import GamePlay, GameService
+from bot.games import GamePlay, GameService, SeveralActiveSessions
 from bot.interactions.errors import user_message
 from bot.interactions.replies import defer, reply, reply_private
 from bot.lock_tokens import parse_link_token
@@ -49,6 +50,7 @@ from bot.polls import PollService
 from bot.secrets import Secret
 from bot.stopping import WorkGate
 from bot.views.confirm import ConfirmDialog
+from bot.views.session_picker import SessionPicker
 from bot.voting import LockNotChosen, VotePlan, VoteService, VoteTarget
 
 log = logging.getLogger(__name__)
@@ -69,11 +71,11 @@ MALFORMED_INPUT = (
     "try `/account connect` again."
 )
 UNREACHABLE = (
-    "Chastity Tracker could not be reached to check your token, so nothing was stored. "
+    "🔌 Chastity Tracker could not be reached to check your token, so nothing was stored. "
     "Please try again in a few minutes."
 )
 NOT_CONNECTED = (
-    "You are not connected. Use `/account connect` with an API token from your "
+    "❌ You are not connected. Use `/account connect` with an API token from your "
     "Chastity Tracker profile page."
 )
 
@@ -129,14 +131,26 @@ class MemberActions:
     async def play(
         self, interaction: discord.Interaction[Any], play: GamePlay, *, private: bool
     ) -> None:
-        """Flood check, defer, token, play (recorded), then the result embed."""
+        """Flood check, defer, token, play (recorded), then the result embed.
+
+        With the session left out and several active, the member picks one from a
+        menu and the play goes on from there.
+        """
         self._admit(interaction)
         self._games.check(play)
         await defer(interaction, private=private)
         bearer = await self._games.bearer(play.member_id)
-        result = await self._games.play(play, bearer)
+        try:
+            result = await self._games.play(play, bearer)
+        except SeveralActiveSessions as several:
+            await self._pick_session(interaction, play, several, private=private)
+            return
         embed = result_embed(
-            result, actor=Actor.DOM if play.dom else Actor.OWNER, choice=play.choice
+            result,
+            actor=Actor.DOM if play.dom else Actor.OWNER,
+            member=Member.of(interaction.user),
+            choice=play.choice,
+            wearer_id=self._games.wearer_of(result.session) if play.dom else None,
         )
         try:
             await reply(interaction, embed=embed, private=private)
@@ -149,6 +163,20 @@ class MemberActions:
                 play.member_id,
                 error,
             )
+
+    async def _pick_session(
+        self,
+        interaction: discord.Interaction[Any],
+        play: GamePlay,
+        several: SeveralActiveSessions,
+        *,
+        private: bool,
+    ) -> None:
+        async def picked(choice: discord.Interaction[Any], session: int) -> None:
+            await self.play(choice, replace(play, session=session), private=private)
+
+        picker = SessionPicker(member_id=play.member_id, options=several.options(), on_pick=picked)
+        picker.message = await reply(interaction, str(several), private=True, view=picker)
 
     # -- votes -------------------------------------------------------------------------
 
@@ -212,7 +240,7 @@ class MemberActions:
         async with self._votes.exclusive(plan):
             result = await self._votes.cast(plan)
         await _run_after(after, plan, result)
-        await reply(interaction, private=private, embed=_vote_embed(plan, result))
+        await reply(interaction, private=private, embed=_vote_embed(plan, result, interaction.user))
 
     async def _ask_first(
         self, interaction: discord.Interaction[Any], plan: VotePlan, after: AfterVote | None
@@ -249,7 +277,9 @@ class MemberActions:
             await click.edit_original_response(content=text, view=None)
             return
         await _run_after(after, plan, result)
-        await click.edit_original_response(content=None, embed=_vote_embed(plan, result), view=None)
+        await click.edit_original_response(
+            content=None, embed=_vote_embed(plan, result, click.user), view=None
+        )
 
     # -- polls -------------------------------------------------------------------------
 
@@ -261,19 +291,14 @@ class MemberActions:
         # Storing the choice is a database write, which can wait on a busy database.
         await defer(interaction, private=True)
         message_id = interaction.message.id if interaction.message is not None else None
-        poll = await self._polls.choose(
+        poll, previous = await self._polls.choose(
             interaction.user.id,
             poll_id,
             choice,
             guild_id=interaction.guild_id,
             message_id=message_id,
         )
-        await reply_private(
-            interaction,
-            f"Your choice: **{choice.label}**. You can change it until the poll ends "
-            f"{discord_time(poll.ends_at, 'R')}; then the bot casts one anonymous vote for "
-            "the winning choice.",
-        )
+        await reply_private(interaction, poll_choice_text(choice, previous, poll.ends_at))
 
     # -- accounts ----------------------------------------------------------------------
 
@@ -291,11 +316,7 @@ class MemberActions:
             raise UserError(MALFORMED_INPUT) from None
         except ChastityTrackerError:
             raise UserError(UNREACHABLE) from None
-        await reply_private(
-            interaction,
-            f"Connected as {discord.utils.escape_markdown(stats.nick)}. "
-            "Your token is stored encrypted; `/account disconnect` deletes it.",
-        )
+        await reply_private(interaction, connected_text(stats.nick))
 
     @_gated
     async def status(self, interaction: discord.Interaction[Any]) -> None:
@@ -307,7 +328,19 @@ class MemberActions:
             await reply_private(interaction, NOT_CONNECTED)
             return
         live = await self._accounts.live_stats(account)
-        await reply_private(interaction, embed=account_status_embed(account, live))
+        sessions = await self._active_sessions(account.user_id) if live.problem is None else None
+        await reply_private(
+            interaction, embed=account_status_embed(account, live, self._clock(), sessions)
+        )
+
+    async def _active_sessions(self, member_id: int) -> list[int] | None:
+        """The member's active session ids; None when they cannot be read right now."""
+        try:
+            bearer = await self._accounts.bearer(member_id)
+            return [info.id for info in await self._games.sessions.active(member_id, bearer)]
+        except (ChastityTrackerError, UserError) as error:
+            log.info("Active sessions of member %d unavailable: %s", member_id, error)
+            return None
 
 
 async def _run_after(after: AfterVote | None, plan: VotePlan, result: LinkResult) -> None:
@@ -320,7 +353,11 @@ async def _run_after(after: AfterVote | None, plan: VotePlan, result: LinkResult
         log.exception("Updating after a vote failed")
 
 
-def _vote_embed(plan: VotePlan, result: LinkResult) -> discord.Embed:
+def _vote_embed(plan: VotePlan, result: LinkResult, voter: discord.abc.User) -> discord.Embed:
     return vote_result_embed(
-        result, choice=plan.choice, lock_name=plan.target.name, logged=plan.logged
+        result,
+        choice=plan.choice,
+        lock_name=plan.target.name,
+        logged=plan.logged,
+        member=Member.of(voter),
     )

@@ -28,8 +28,9 @@ UNKNOWN_INTERACTION = 10062
 # No plain "try again": the failure may have come after a play or vote reached
 # Chastity Tracker, and repeating it would play twice.
 SOMETHING_WENT_WRONG = (
-    "Something went wrong on our side. If you were playing or voting, check `/history` "
-    "(or your session's history on Chastity Tracker) before trying again."
+    "⚠️ Something went wrong on our side. If you were playing or voting, it **may or may "
+    "not** have happened.\n• Check `/history` (or your session's history on Chastity "
+    "Tracker) before trying again."
 )
 
 
@@ -44,22 +45,22 @@ def describe_check_failure(error: BaseException) -> str | None:
     """Plain words for discord.py's own refusals (permissions, DMs, bad option values)."""
     match error:
         case app_commands.NoPrivateMessage():
-            return "This command only works in a server, not in direct messages."
+            return "❌ This command only works in a server, not in direct messages."
         case app_commands.MissingPermissions():
             needed = ", ".join(_permission_name(p) for p in error.missing_permissions)
-            return f"You need the {needed} permission to use this command."
+            return f"❌ You need the {needed} permission to use this command."
         case app_commands.BotMissingPermissions():
             needed = ", ".join(_permission_name(p) for p in error.missing_permissions)
-            return f"I need the {needed} permission in this channel to do that."
+            return f"❌ I need the {needed} permission in this channel to do that."
         case app_commands.CommandOnCooldown():
-            return f"Slow down: try again in {error.retry_after:.0f} s."
+            return f"⏳ Slow down: try again in {error.retry_after:.0f} s."
         case app_commands.MissingRole() | app_commands.MissingAnyRole():
-            return "You do not have the role needed for this command."
+            return "❌ You do not have the role needed for this command."
         case app_commands.CheckFailure():
-            return "You cannot use this command here."
+            return "❌ You cannot use this command here."
         case app_commands.TransformerError():
             # The value is not echoed: it may be something secret typed by mistake.
-            return f"The {error.type.name} you gave is not valid here."
+            return f"❌ The {error.type.name} you gave is not valid here."
         case _:
             return None
 

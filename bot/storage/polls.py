@@ -61,6 +61,13 @@ class PollStartRefused:
     existing: Poll | None
 
 
+@dataclass(frozen=True, slots=True)
+class ChoiceChange:
+    """A member's choice was recorded; ``previous`` is what it replaced (None: a first choice)."""
+
+    previous: Choice | None
+
+
 PickWinner = Callable[[Mapping[Choice, int]], Choice | None]
 
 
@@ -209,6 +216,12 @@ class PollRepository:
         One atomic upsert, so concurrent clicks by one member leave one row.
         False when the poll is no longer open (the choice was not recorded).
         """
+        return await self.change_choice(poll_id, user_id, choice, now) is not None
+
+    async def change_choice(
+        self, poll_id: int, user_id: int, choice: Choice, now: datetime | None = None
+    ) -> ChoiceChange | None:
+        """:meth:`set_choice`, saying which choice it replaced; None when the poll is not open."""
         stored = _check_choice(choice).value
         chosen_at = now if now is not None else datetime.now(UTC)
         statement = self._db.upsert(
@@ -225,9 +238,14 @@ class PollRepository:
                 select(polls.c.status).where(polls.c.id == poll_id).with_for_update(read=True)
             )
             if status != "open":
-                return False
+                return None
+            previous = await conn.scalar(
+                select(poll_choices.c.choice).where(
+                    poll_choices.c.poll_id == poll_id, poll_choices.c.user_id == user_id
+                )
+            )
             await conn.execute(statement)
-        return True
+        return ChoiceChange(Choice(previous) if previous else None)
 
     async def tally(self, poll_id: int) -> dict[Choice, int]:
         """Members per choice; every choice is present, zero when nobody picked it."""

@@ -15,6 +15,7 @@ from typing import Any, Protocol, Self, cast
 import discord
 
 from bot.ctapi import Choice
+from bot.embeds.style import choice_button_style, choice_sign
 from bot.interactions.errors import handle_interaction_error
 
 
@@ -40,19 +41,12 @@ def _actions(interaction: discord.Interaction[Any]) -> VoteButtonActions:
     return cast("_ActionsHost", interaction.client).actions
 
 
-_STYLES = {
-    Choice.ADD: discord.ButtonStyle.danger,
-    Choice.SUB: discord.ButtonStyle.success,
-    Choice.RAND: discord.ButtonStyle.primary,
-}
-_EMOJI = {Choice.ADD: "➕", Choice.SUB: "➖", Choice.RAND: "🎲"}
-
-
 def _button(custom_id: str, choice: Choice, disabled: bool) -> discord.ui.Button[Any]:
+    # The same colour and sign as every result, panel, poll and history line.
     return discord.ui.Button(
         label=choice.label,
-        emoji=_EMOJI[choice],
-        style=_STYLES[choice],
+        emoji=choice_sign(choice),
+        style=choice_button_style(choice),
         custom_id=custom_id,
         disabled=disabled,
     )

@@ -731,6 +731,9 @@ class FakeDiscord:
             flags=(data.get("flags") or 0) & ~EPHEMERAL,
         )
         self._fill(message, data)
+        reference = data.get("message_reference") or {}
+        if reference.get("message_id") is not None:
+            message.reference_id = int(reference["message_id"])
         self.messages[message.id] = message
         self._event("channel_message", None, message.id, data)
         return _json(message.payload())

@@ -217,6 +217,7 @@ class FakeMessage:
     edited_at: datetime | None = None
     deleted: bool = False
     history: list[dict[str, Any]] = field(default_factory=list)
+    reference_id: int | None = None  # the message this one replies to
 
     @property
     def ephemeral(self) -> bool:
