@@ -43,12 +43,17 @@ from bot.games import GameService
 from bot.history import HistoryService
 from bot.interactions.actions import MemberActions
 from bot.interactions.errors import handle_app_command_error
+from bot.interactions.insights import LockInsights
+from bot.lock_stats import LockStatsService
 from bot.locks import LockRegistry
 from bot.panels import PanelService
 from bot.polls import PollService
 from bot.session_choices import SessionChoices
+from bot.sharing import SharingService
+from bot.timeline import TimelineService
 from bot.timing import Sleep
 from bot.views.buttons import PanelButton, PollButton
+from bot.views.insights import TimelineButton
 from bot.voting import VoteService
 
 if TYPE_CHECKING:
@@ -101,6 +106,10 @@ class ChastityBot(commands.AutoShardedBot):
     locks: LockRegistry
     history: HistoryService
     actions: MemberActions
+    sharing: SharingService
+    timeline: TimelineService
+    lock_stats: LockStatsService
+    insights: LockInsights
 
     def __init__(
         self,
@@ -139,7 +148,10 @@ class ChastityBot(commands.AutoShardedBot):
         self.votes = VoteService(
             api=api, storage=storage, vault=vault, accounts=self.accounts, clock=clock
         )
-        self.panels = PanelService(client=self, storage=storage, votes=self.votes, clock=clock)
+        self.sharing = SharingService(storage=storage, accounts=self.accounts, api=api, clock=clock)
+        self.panels = PanelService(
+            client=self, storage=storage, votes=self.votes, clock=clock, cards=self.sharing
+        )
         self.polls = PollService(
             client=self, storage=storage, votes=self.votes, clock=clock, sleep=sleep
         )
@@ -161,11 +173,22 @@ class ChastityBot(commands.AutoShardedBot):
             panels=self.panels,
             polls=self.polls,
         )
+        self.timeline = TimelineService(storage=storage, api=api, sharing=self.sharing, clock=clock)
+        self.lock_stats = LockStatsService(storage)
+        self.insights = LockInsights(
+            flood=self.flood,
+            clock=clock,
+            storage=storage,
+            timeline=self.timeline,
+            stats=self.lock_stats,
+            sharing=self.sharing,
+            panels=self.panels,
+        )
 
     async def setup_hook(self) -> None:
         self.tree.error(handle_app_command_error)
         # Panel and poll buttons keep working after a restart, whatever message they are on.
-        self.add_dynamic_items(PanelButton, PollButton)
+        self.add_dynamic_items(PanelButton, PollButton, TimelineButton)
         await self.load_cogs(discover_extensions())
         self.register_persistent_components()
         await self.sync_commands_if_changed()
@@ -177,6 +200,7 @@ class ChastityBot(commands.AutoShardedBot):
         await self.polls.close()
         await self.panels.close()
         await self.games.sessions.close()
+        await self.timeline.close()
         await super().close()
 
     async def load_cogs(self, extensions: Iterable[str]) -> None:

@@ -144,7 +144,18 @@ class MemberActions:
         # Tracker attributes it to them anyway, and everyone sees the lock move. An
         # anonymous vote is answered privately: Discord shows who ran a command, so a
         # public answer would unmask the voter.
-        await self._vote(interaction, target, choice, anonymous=anonymous, public_when_logged=True)
+        await self._vote(
+            interaction,
+            target,
+            choice,
+            anonymous=anonymous,
+            public_when_logged=True,
+            after=self._lock_moved,
+        )
+
+    async def _lock_moved(self, plan: VotePlan, _result: LinkResult) -> None:
+        if plan.target.lock is not None:
+            await self._panels.vote_landed(plan.target.lock.id)
 
     async def panel_click(
         self, interaction: discord.Interaction[Any], panel_id: int, choice: Choice
@@ -156,6 +167,7 @@ class MemberActions:
 
         async def show_result(plan: VotePlan, result: LinkResult) -> None:
             await self._panels.record(panel_id, result, plan.choice)
+            await _run_after(self._lock_moved, plan, result)
 
         await self._vote(interaction, target, choice, after=show_result)
 

@@ -15,11 +15,14 @@ from bot.storage.accounts import Account, AccountRepository
 from bot.storage.database import Database, create_database
 from bot.storage.errors import DuplicateLockName, StorageError
 from bot.storage.ledger import LedgerEntry, LedgerRepository, LedgerStatus, Outcome
+from bot.storage.lock_history import LockHistoryRepository, LockPoll, LockVote
 from bot.storage.locks import Lock, LockRepository
 from bot.storage.meta import MetaRepository
 from bot.storage.migrations import apply_migrations
 from bot.storage.panels import Panel, PanelRepository
 from bot.storage.polls import Poll, PollRepository, PollStatus
+from bot.storage.reminders import Reminder, ReminderRepository
+from bot.storage.shares import ShareRepository
 
 __all__ = [
     "Account",
@@ -29,7 +32,10 @@ __all__ = [
     "LedgerRepository",
     "LedgerStatus",
     "Lock",
+    "LockHistoryRepository",
+    "LockPoll",
     "LockRepository",
+    "LockVote",
     "MetaRepository",
     "Outcome",
     "Panel",
@@ -37,6 +43,9 @@ __all__ = [
     "Poll",
     "PollRepository",
     "PollStatus",
+    "Reminder",
+    "ReminderRepository",
+    "ShareRepository",
     "Storage",
     "StorageError",
 ]
@@ -51,6 +60,9 @@ class Storage:
         self.panels = PanelRepository(database)
         self.polls = PollRepository(database)
         self.ledger = LedgerRepository(database)
+        self.lock_history = LockHistoryRepository(database)
+        self.reminders = ReminderRepository(database)
+        self.shares = ShareRepository(database)
 
     def __repr__(self) -> str:
         return f"Storage({self._database!r})"

@@ -16,6 +16,7 @@ import discord
 
 from bot.ctapi import Choice
 from bot.interactions.errors import handle_interaction_error
+from bot.views.insights import TimelineButton
 
 
 class VoteButtonActions(Protocol):
@@ -107,6 +108,7 @@ def panel_view(panel_id: int) -> discord.ui.View:
     view = discord.ui.View(timeout=None)
     for choice in Choice:
         view.add_item(PanelButton(panel_id, choice))
+    view.add_item(TimelineButton(panel_id))
     return view
 
 

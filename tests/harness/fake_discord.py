@@ -79,6 +79,8 @@ BODY = web.RequestKey("body", object)
 # The body as sent, for the schema: a multipart request's payload_json part.
 SENT_BODY = web.RequestKey("sent_body", object)
 INTERACTION_ID = web.RequestKey("interaction_id", int)
+# Where the fake carries an upload's bytes from the request to its attachment.
+UPLOAD_KEY = "_uploaded_bytes"
 
 # Each route the fake serves with a body, as the operation in Discord's OpenAPI
 # description whose request schema the body must follow.
@@ -276,6 +278,8 @@ class FakeDiscord:
         self.events: list[Event] = []
         self.failures: list[str] = []
         self.messages: dict[int, FakeMessage] = {}
+        # The bytes of every uploaded file, by the attachment id Discord gave it.
+        self.uploads: dict[int, bytes] = {}
         self.interactions: dict[int, FakeInteraction] = {}
         # Registered commands per scope: None is global, else the guild id.
         self.commands: dict[int | None, list[dict[str, Any]]] = {}
@@ -334,6 +338,14 @@ class FakeDiscord:
             for m in self.messages.values()
             if m.channel_id == channel_id and not m.ephemeral and not m.deleted
         ]
+
+    def uploaded(self, message: FakeMessage, filename: str) -> bytes:
+        """The bytes of the file ``filename`` attached to ``message`` (as it is now)."""
+        current = self.messages.get(message.id, message)
+        for attachment in current.attachments:
+            if attachment["filename"] == filename:
+                return self.uploads[int(attachment["id"])]
+        raise AssertionError(f"message {message.id} has no attachment {filename!r}")
 
     def set_bot_permissions(self, channel_id: int, permissions: discord.Permissions) -> None:
         """What the bot may do in a channel from now on (its roles and overwrites, resolved)."""
@@ -774,6 +786,8 @@ class FakeDiscord:
                 attachments.append(kept[str(attachment["id"])])
                 continue
             attachment_id = self.snowflake()
+            if UPLOAD_KEY in attachment:
+                self.uploads[attachment_id] = attachment[UPLOAD_KEY]
             filename = attachment.get("filename") or "file"
             url = f"https://cdn.discordapp.com/attachments/{message.channel_id}/{attachment_id}/{filename}"
             attachments.append(
@@ -822,7 +836,8 @@ async def _read_body(request: web.Request) -> tuple[Any, Any]:
         for attachment in described:
             upload = uploads.get(f"files[{attachment.get('id')}]")
             if isinstance(upload, web.FileField):
-                attachments.append(attachment | {"size": len(upload.file.read())})
+                content = upload.file.read()
+                attachments.append(attachment | {"size": len(content), UPLOAD_KEY: content})
             else:
                 attachments.append(attachment)
         data["attachments"] = attachments
