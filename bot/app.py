@@ -44,16 +44,19 @@ from bot.history import HistoryService
 from bot.interactions.actions import MemberActions
 from bot.interactions.errors import handle_app_command_error
 from bot.interactions.insights import LockInsights
+from bot.interactions.reminders import ReminderActions
 from bot.lock_stats import LockStatsService
 from bot.locks import LockRegistry
 from bot.panels import PanelService
 from bot.polls import PollService
+from bot.reminders import ReminderService
 from bot.session_choices import SessionChoices
 from bot.sharing import SharingService
 from bot.timeline import TimelineService
 from bot.timing import Sleep
 from bot.views.buttons import PanelButton, PollButton
 from bot.views.insights import TimelineButton
+from bot.views.reminders import RemindButton
 from bot.voting import VoteService
 
 if TYPE_CHECKING:
@@ -110,6 +113,8 @@ class ChastityBot(commands.AutoShardedBot):
     timeline: TimelineService
     lock_stats: LockStatsService
     insights: LockInsights
+    reminders: ReminderService
+    reminder_actions: ReminderActions
 
     def __init__(
         self,
@@ -175,6 +180,10 @@ class ChastityBot(commands.AutoShardedBot):
         )
         self.timeline = TimelineService(storage=storage, api=api, sharing=self.sharing, clock=clock)
         self.lock_stats = LockStatsService(storage)
+        self.reminders = ReminderService(client=self, storage=storage, clock=clock, sleep=sleep)
+        self.reminder_actions = ReminderActions(
+            flood=self.flood, clock=clock, reminders=self.reminders
+        )
         self.insights = LockInsights(
             flood=self.flood,
             clock=clock,
@@ -188,11 +197,12 @@ class ChastityBot(commands.AutoShardedBot):
     async def setup_hook(self) -> None:
         self.tree.error(handle_app_command_error)
         # Panel and poll buttons keep working after a restart, whatever message they are on.
-        self.add_dynamic_items(PanelButton, PollButton, TimelineButton)
+        self.add_dynamic_items(PanelButton, PollButton, TimelineButton, RemindButton)
         await self.load_cogs(discover_extensions())
         self.register_persistent_components()
         await self.sync_commands_if_changed()
         self.polls.start_scheduler()
+        self.reminders.start()
 
     async def close(self) -> None:
         """Stop the poll scheduler (letting a poll vote on its way finish) and flush
@@ -201,6 +211,7 @@ class ChastityBot(commands.AutoShardedBot):
         await self.panels.close()
         await self.games.sessions.close()
         await self.timeline.close()
+        await self.reminders.close()
         await super().close()
 
     async def load_cogs(self, extensions: Iterable[str]) -> None:

@@ -22,6 +22,7 @@ import discord
 
 from bot.accounts import AccountService
 from bot.ctapi import (
+    BadRequest,
     ChastityTrackerError,
     Choice,
     Forbidden,
@@ -33,7 +34,7 @@ from bot.embeds import Actor, result_embed
 from bot.embeds.account import account_status_embed
 from bot.embeds.format import discord_time
 from bot.embeds.voting import penalty_warning, vote_result_embed
-from bot.error_messages import UserError
+from bot.error_messages import AnonymousCooldown, UserError
 from bot.flood import FloodGate
 from bot.games import GamePlay, GameService
 from bot.interactions.errors import user_message
@@ -41,8 +42,10 @@ from bot.interactions.replies import defer, reply, reply_private
 from bot.lock_tokens import parse_link_token
 from bot.panels import PanelService
 from bot.polls import PollService
+from bot.reminders import ReminderOffer, offer_for_play, offer_for_vote
 from bot.secrets import Secret
 from bot.views.confirm import ConfirmDialog
+from bot.views.reminders import remind_view
 from bot.voting import LockNotChosen, VotePlan, VoteService, VoteTarget
 
 log = logging.getLogger(__name__)
@@ -104,7 +107,14 @@ class MemberActions:
         self._games.check(play)
         await defer(interaction, private=private)
         bearer = await self._games.bearer(play.member_id)
-        result = await self._games.play(play, bearer)
+        try:
+            result = await self._games.play(play, bearer)
+        except BadRequest as error:
+            offer = offer_for_play(play.member_id, play.game, play.session, error, self._clock())
+            if offer is None:
+                raise
+            await _refuse_with_reminder(interaction, error, offer)
+            return
         embed = result_embed(
             result, actor=Actor.DOM if play.dom else Actor.OWNER, choice=play.choice
         )
@@ -188,8 +198,18 @@ class MemberActions:
             await self._ask_first(interaction, plan, after)
             return
         private = not (plan.logged and public_when_logged)
-        async with self._votes.exclusive(plan):
-            result = await self._votes.cast(plan)
+        try:
+            async with self._votes.exclusive(plan):
+                result = await self._votes.cast(plan)
+        except (BadRequest, AnonymousCooldown) as error:
+            lock_id = plan.target.lock.id if plan.target.lock is not None else None
+            offer = offer_for_vote(
+                plan.voter_id, lock_id, plan.target.link_token, error, self._clock()
+            )
+            if offer is None:
+                raise
+            await _refuse_with_reminder(interaction, error, offer)
+            return
         await _run_after(after, plan, result)
         await reply(interaction, private=private, embed=_vote_embed(plan, result))
 
@@ -275,6 +295,13 @@ class MemberActions:
             return
         live = await self._accounts.live_stats(account)
         await reply_private(interaction, embed=account_status_embed(account, live))
+
+
+async def _refuse_with_reminder(
+    interaction: discord.Interaction[Any], error: BaseException, offer: ReminderOffer
+) -> None:
+    """The refusal as the error handler words it, with a "Remind me" button for this member."""
+    await reply(interaction, user_message(error), private=True, view=remind_view(offer))
 
 
 async def _run_after(after: AfterVote | None, plan: VotePlan, result: LinkResult) -> None:
