@@ -17,10 +17,13 @@ for the same chart at once share one drawing.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
+import multiprocessing
+import os
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Final
@@ -82,14 +85,25 @@ class TimelineService:
         self._max_age = timedelta(seconds=max_age)
         self._kept: dict[tuple[int, int], _Kept] = {}
         self._drawing: dict[tuple[int, int], asyncio.Task[Chart]] = {}
-        self._executor: ThreadPoolExecutor | None = None
+        self._executor: ProcessPoolExecutor | None = None
         self.renders = 0  # charts drawn (not taken from the cache), for tests and the bench
 
     async def close(self) -> None:
         executor, self._executor = self._executor, None
         if executor is not None:
-            # A drawing in progress finishes in its thread; nothing waits for it.
-            executor.shutdown(wait=False, cancel_futures=True)
+            # Off the event loop: stopping the drawing process waits for a chart in progress.
+            await asyncio.to_thread(executor.shutdown, wait=True, cancel_futures=True)
+
+    def _drawer(self) -> ProcessPoolExecutor:
+        """The drawing process, started with the first chart."""
+        if self._executor is None:
+            # Spawned, not forked: a fork of a process running an event loop and
+            # threads may inherit a held lock.
+            context = multiprocessing.get_context("spawn")
+            self._executor = ProcessPoolExecutor(
+                max_workers=1, mp_context=context, initializer=_yield_the_cpu
+            )
+        return self._executor
 
     async def chart(self, lock: Lock, days: int = DEFAULT_DAYS) -> Chart:
         """The lock's chart over the last ``days`` days; :class:`NothingToDraw` if empty."""
@@ -118,9 +132,7 @@ class TimelineService:
         data = await self.data(lock, days, bearer)
         if not data.steps:
             raise NothingToDraw(lock.name, days)
-        if self._executor is None:
-            self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="timeline")
-        chart = await asyncio.get_running_loop().run_in_executor(self._executor, render, data)
+        chart = await asyncio.get_running_loop().run_in_executor(self._drawer(), render, data)
         self.renders += 1
         self._kept[(lock.id, days)] = _Kept(version, self._clock(), chart)
         return chart
@@ -172,6 +184,12 @@ class TimelineService:
             log.info("Could not read the shared history of session %d: %s", session, error)
             return None
         return rows
+
+
+def _yield_the_cpu() -> None:
+    """In the drawing process: the lowest priority, so members' answers come first."""
+    with contextlib.suppress(OSError, AttributeError):
+        os.nice(19)
 
 
 def _from_votes(votes: list[LockVote]) -> tuple[list[Step], list[Marker]]:

@@ -71,3 +71,37 @@ def test_crowd_benchmark_reports_every_figure_for_both_bots(tmp_path: Path) -> N
             assert uses_ct[name][bot]["ct_connections"] >= 0, (name, bot)
     assert "first response p99 (ms)" in run.stdout
     assert re.search(r"\d+\.\d\dx$", run.stdout, re.MULTILINE)
+
+
+def test_timeline_benchmark_reports_both_phases(tmp_path: Path) -> None:
+    out = tmp_path / "timeline.json"
+    run = subprocess.run(  # noqa: S603 - our own interpreter and module
+        [
+            sys.executable,
+            "-m",
+            "bench.timeline",
+            "--members",
+            "5",
+            "--renders",
+            "2",
+            "--rounds",
+            "1",
+            "--votes",
+            "20",
+            "--json",
+            str(out),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert run.returncode == 0, run.stderr[-3000:]
+    report = json.loads(out.read_text(encoding="utf-8"))
+
+    assert report["charts_drawn"] == 2
+    for name in ("quiet_p99_ms", "rendering_p99_ms", "control_p99_ms", "p99_ratio"):
+        assert math.isfinite(report[name]), name
+        assert report[name] > 0, name
+    assert "first-response p99 while rendering" in run.stdout
