@@ -180,7 +180,9 @@ class ChastityBot(commands.AutoShardedBot):
         )
         self.timeline = TimelineService(storage=storage, api=api, sharing=self.sharing, clock=clock)
         self.lock_stats = LockStatsService(storage)
-        self.reminders = ReminderService(client=self, storage=storage, clock=clock, sleep=sleep)
+        # Its own pauses are real ones: tests drive it with wake(), and the injected
+        # sleep stays the poll scheduler's alone.
+        self.reminders = ReminderService(client=self, storage=storage, clock=clock)
         self.reminder_actions = ReminderActions(
             flood=self.flood, clock=clock, reminders=self.reminders
         )

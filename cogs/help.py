@@ -67,6 +67,14 @@ HELP_SECTIONS: tuple[tuple[str, str], ...] = (
         "`/locks poll name minutes` starts a poll (5 to 1440 minutes).",
     ),
     (
+        "A lock's story",
+        "`/link timeline [lock] [days]` charts the lock's scheduled end and the votes that "
+        "moved it (also the Timeline button on panels); `/link stats [lock]` counts its "
+        "votes, time moved, logged voters and polls. A lock's wearer can show its live "
+        "status on the panels with `/account share lock` (`enabled:false` stops it). "
+        "A refusal for a cooldown offers **Remind me**: a DM when you can play again.",
+    ),
+    (
         "More",
         "`/history` lists your recent plays and votes through the bot. "
         "Replies about your account and errors are only shown to you.",
