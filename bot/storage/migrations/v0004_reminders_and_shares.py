@@ -1,4 +1,4 @@
-"""0002: cooldown reminders, and the locks whose wearer shares their live status.
+"""0004: cooldown reminders, and the locks whose wearer shares their live status.
 
 A frozen snapshot like 0001: it defines its own tables.
 """
