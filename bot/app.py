@@ -44,14 +44,22 @@ from bot.games import GameService
 from bot.history import HistoryService
 from bot.interactions.actions import MemberActions
 from bot.interactions.errors import handle_app_command_error
+from bot.interactions.insights import LockInsights
+from bot.interactions.reminders import ReminderActions
 from bot.interactions.stopping import GatedCommandTree
+from bot.lock_stats import LockStatsService
 from bot.locks import LockRegistry
 from bot.panels import PanelService
 from bot.polls import PollService
+from bot.reminders import ReminderService
 from bot.session_choices import SessionChoices
+from bot.sharing import SharingService
 from bot.stopping import StopSignals, WorkGate
+from bot.timeline import TimelineService
 from bot.timing import Sleep
 from bot.views.buttons import PanelButton, PollButton
+from bot.views.insights import TimelineButton
+from bot.views.reminders import RemindButton
 from bot.voting import VoteService
 
 if TYPE_CHECKING:
@@ -105,6 +113,12 @@ class ChastityBot(commands.AutoShardedBot):
     locks: LockRegistry
     history: HistoryService
     actions: MemberActions
+    sharing: SharingService
+    timeline: TimelineService
+    lock_stats: LockStatsService
+    insights: LockInsights
+    reminders: ReminderService
+    reminder_actions: ReminderActions
 
     def __init__(
         self,
@@ -146,12 +160,14 @@ class ChastityBot(commands.AutoShardedBot):
         self.votes = VoteService(
             api=api, storage=storage, vault=vault, accounts=self.accounts, clock=clock
         )
+        self.sharing = SharingService(storage=storage, accounts=self.accounts, api=api, clock=clock)
         self.panels = PanelService(
             client=self,
             storage=storage,
             votes=self.votes,
             clock=clock,
             max_panels=settings.guild_max_panels,
+            cards=self.sharing,
         )
         self.polls = PollService(
             client=self,
@@ -185,11 +201,28 @@ class ChastityBot(commands.AutoShardedBot):
             panels=self.panels,
             polls=self.polls,
         )
+        self.timeline = TimelineService(storage=storage, api=api, sharing=self.sharing, clock=clock)
+        self.lock_stats = LockStatsService(storage)
+        # Its own pauses are real ones: tests drive it with wake(), and the injected
+        # sleep stays the poll scheduler's alone.
+        self.reminders = ReminderService(client=self, storage=storage, clock=clock)
+        self.reminder_actions = ReminderActions(
+            flood=self.flood, clock=clock, reminders=self.reminders
+        )
+        self.insights = LockInsights(
+            flood=self.flood,
+            clock=clock,
+            storage=storage,
+            timeline=self.timeline,
+            stats=self.lock_stats,
+            sharing=self.sharing,
+            panels=self.panels,
+        )
 
     async def setup_hook(self) -> None:
         self.tree.error(handle_app_command_error)
         # Panel and poll buttons keep working after a restart, whatever message they are on.
-        self.add_dynamic_items(PanelButton, PollButton)
+        self.add_dynamic_items(PanelButton, PollButton, TimelineButton, RemindButton)
         await self.load_cogs(discover_extensions())
         self.register_persistent_components()
         if self.syncs_commands():
@@ -197,6 +230,7 @@ class ChastityBot(commands.AutoShardedBot):
         else:
             log.info("Commands are synced by the process that runs shard 0; not here")
         self.polls.start_scheduler()
+        self.reminders.start()
 
     async def close(self) -> None:
         """Stop gracefully, then disconnect; calling it again waits for the same stop.
@@ -225,6 +259,8 @@ class ChastityBot(commands.AutoShardedBot):
             )
         await self.panels.close()
         await self.games.sessions.close()
+        await self.timeline.close()
+        await self.reminders.close()
         await super().close()
 
     async def load_cogs(self, extensions: Iterable[str]) -> None:

@@ -19,8 +19,10 @@ import discord
 
 from bot.ctapi import Choice, LinkResult
 from bot.edits import EditCoalescer
+from bot.embeds.insights import wearer_card_embed
 from bot.embeds.voting import ResultSummary, panel_embed, removed_panel_embed
 from bot.error_messages import UserError
+from bot.sharing import SharingService
 from bot.storage import GuildLimitReached, Lock, Panel, Storage
 from bot.views.buttons import panel_view
 from bot.voting import VoteService, VoteTarget
@@ -61,12 +63,15 @@ class PanelService:
         clock: Callable[[], datetime],
         edit_interval: float = PANEL_EDIT_INTERVAL,
         max_panels: int = 50,
+        cards: SharingService | None = None,
     ) -> None:
         self._max_panels = max_panels
         self._client = client
         self._storage = storage
         self._votes = votes
         self._clock = clock
+        # The wearer's card under the panel, when the wearer shares the lock.
+        self._cards = cards
         self.edits = EditCoalescer(edit_interval)
 
     async def close(self) -> None:
@@ -87,7 +92,9 @@ class PanelService:
             ) from None
         channel = self._client.get_partial_messageable(channel_id, guild_id=lock.guild_id)
         try:
-            message = await channel.send(embed=self._embed(lock, None), view=panel_view(panel.id))
+            message = await channel.send(
+                embeds=await self._embeds(lock, None), view=panel_view(panel.id)
+            )
         except discord.HTTPException as error:
             await self._storage.panels.delete(panel.id)
             log.info("Could not post a panel in channel %d: %s", channel_id, error)
@@ -134,6 +141,16 @@ class PanelService:
 
     # -- drawing ---------------------------------------------------------------------
 
+    async def vote_landed(self, lock_id: int) -> None:
+        """A vote moved the lock: a shared wearer's card on its panels shows it."""
+        if self._cards is not None and await self._storage.shares.shared_by(lock_id) is not None:
+            await self.refresh_lock(lock_id)
+
+    async def refresh_lock(self, lock_id: int) -> None:
+        """Redraw every panel of the lock soon (e.g. its wearer's card changed)."""
+        for panel in await self._storage.panels.for_lock(lock_id):
+            self.refresh(panel.id)
+
     def refresh(self, panel_id: int) -> None:
         """Redraw the panel soon, merged with other redraws of the same panel."""
         self.edits.request(("panel", panel_id), lambda: self.redraw(panel_id))
@@ -149,7 +166,7 @@ class PanelService:
         latest = ResultSummary.from_json(panel.last_result_json)
         try:
             await self._message(panel).edit(
-                embed=self._embed(lock, latest), view=panel_view(panel.id)
+                embeds=await self._embeds(lock, latest), view=panel_view(panel.id)
             )
         except discord.NotFound as error:
             if error.code not in {UNKNOWN_MESSAGE, UNKNOWN_CHANNEL}:
@@ -165,11 +182,22 @@ class PanelService:
         channel = self._client.get_partial_messageable(panel.channel_id, guild_id=panel.guild_id)
         return channel.get_partial_message(panel.message_id)
 
-    @staticmethod
-    def _embed(lock: Lock, latest: ResultSummary | None) -> discord.Embed:
-        return panel_embed(
-            lock_name=lock.name,
-            wearer_id=lock.wearer_id,
-            allow_anonymous=lock.allow_anonymous,
-            latest=latest,
-        )
+    async def _embeds(self, lock: Lock, latest: ResultSummary | None) -> list[discord.Embed]:
+        embeds = [
+            panel_embed(
+                lock_name=lock.name,
+                wearer_id=lock.wearer_id,
+                allow_anonymous=lock.allow_anonymous,
+                latest=latest,
+            )
+        ]
+        if self._cards is not None and lock.wearer_id is not None:
+            try:
+                card = await self._cards.card(lock)
+            except Exception:
+                # The panel is drawn without the card rather than not at all.
+                log.exception("Could not build the wearer's card of lock %d", lock.id)
+                card = None
+            if card is not None:
+                embeds.append(wearer_card_embed(lock.wearer_id, card))
+        return embeds

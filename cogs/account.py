@@ -10,6 +10,7 @@ from discord.ext import commands
 
 from bot.interactions.replies import defer, reply_private
 from bot.views.connect import ConnectForm
+from cogs._options import LockName, lock_name_autocomplete
 
 if TYPE_CHECKING:
     from bot.app import ChastityBot
@@ -44,6 +45,19 @@ class AccountCog(
     @app_commands.command(description="Show your connected account and current lock")
     async def status(self, interaction: discord.Interaction[Any]) -> None:
         await self.bot.actions.status(interaction)
+
+    @app_commands.command(
+        description="Show your lock's live status on its panels (or stop with enabled:false)"
+    )
+    @app_commands.describe(
+        lock="The lock registered on this server with you as its wearer",
+        enabled="Share (default) or stop sharing",
+    )
+    @app_commands.autocomplete(lock=lock_name_autocomplete)
+    async def share(
+        self, interaction: discord.Interaction[Any], lock: LockName, enabled: bool = True
+    ) -> None:
+        await self.bot.insights.share(interaction, lock, enabled)
 
 
 async def setup(bot: ChastityBot) -> None:

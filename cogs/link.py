@@ -10,6 +10,7 @@ from discord.ext import commands
 
 from bot.ctapi import Choice, Game
 from bot.games import GamePlay
+from bot.timeline import DEFAULT_DAYS, MAX_DAYS
 from cogs._options import (
     CHOICE_DESCRIPTION,
     CHOICE_OPTIONS,
@@ -77,6 +78,34 @@ class Link(
         await self.bot.actions.link_vote(
             interaction, Choice(choice.value), lock_name=lock, token_text=token, anonymous=anonymous
         )
+
+    @app_commands.command(
+        name="timeline", description="A chart of a lock's scheduled end and the votes that moved it"
+    )
+    @app_commands.describe(
+        lock="A lock registered on this server (may be left out when there is only one)",
+        days=f"How many days back (default {DEFAULT_DAYS})",
+    )
+    @app_commands.autocomplete(lock=lock_name_autocomplete)
+    async def timeline(
+        self,
+        interaction: discord.Interaction[Any],
+        lock: LockName | None = None,
+        days: app_commands.Range[int, 1, MAX_DAYS] | None = None,
+    ) -> None:
+        await self.bot.insights.timeline(interaction, lock, days)
+
+    @app_commands.command(
+        name="stats", description="A lock's votes through the bot, time moved, voters and polls"
+    )
+    @app_commands.describe(
+        lock="A lock registered on this server (may be left out when there is only one)"
+    )
+    @app_commands.autocomplete(lock=lock_name_autocomplete)
+    async def stats(
+        self, interaction: discord.Interaction[Any], lock: LockName | None = None
+    ) -> None:
+        await self.bot.insights.stats(interaction, lock)
 
 
 async def setup(bot: ChastityBot) -> None:

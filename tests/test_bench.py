@@ -88,3 +88,37 @@ def test_lock_lookup_benchmark_prints_a_line_per_lock_count(
     assert [row[0] for row in rows] == ["3", "30"]
     assert rows[0][2] == "1.00"
     assert all(float(row[1]) > 0 and float(row[3]) > 0 for row in rows)
+
+
+def test_timeline_benchmark_reports_both_phases(tmp_path: Path) -> None:
+    out = tmp_path / "timeline.json"
+    run = subprocess.run(  # noqa: S603 - our own interpreter and module
+        [
+            sys.executable,
+            "-m",
+            "bench.timeline",
+            "--members",
+            "5",
+            "--renders",
+            "2",
+            "--rounds",
+            "1",
+            "--votes",
+            "20",
+            "--json",
+            str(out),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert run.returncode == 0, run.stderr[-3000:]
+    report = json.loads(out.read_text(encoding="utf-8"))
+
+    assert report["charts_drawn"] == 2
+    for name in ("quiet_p99_ms", "rendering_p99_ms", "control_p99_ms", "p99_ratio"):
+        assert math.isfinite(report[name]), name
+        assert report[name] > 0, name
+    assert "first-response p99 while rendering" in run.stdout

@@ -156,7 +156,7 @@ async def test_a_panel_click_on_an_unreadable_lock_says_so_and_sends_nothing(
     assert errors_naming(log_guard, f"lock {lock.id}")
     assert_no_secret_logged(log_guard, lock_owner.token, lock.token_ciphertext)
     panel_now: FakeMessage = harness.fake.messages[panel.id]
-    assert len(panel_now.buttons()) == 3  # the panel itself is left as it was
+    assert len(panel_now.buttons()) == 4  # the panel itself is left as it was
 
 
 async def test_locks_list_marks_an_unreadable_lock_and_shows_the_others(

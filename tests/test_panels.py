@@ -128,6 +128,7 @@ async def test_a_panel_shows_the_lock_and_three_buttons_carrying_its_id(
         ("Add time", f"panel:{panel.id}:add"),
         ("Remove time", f"panel:{panel.id}:sub"),
         ("Random", f"panel:{panel.id}:rand"),
+        ("Timeline", f"timeline:panel:{panel.id}"),
     ]
 
 

@@ -186,6 +186,7 @@ async def test_schema_module_matches_the_migrated_database(
         ("panels", "locks", "CASCADE"),
         ("polls", "locks", "SET NULL"),
         ("poll_choices", "polls", "CASCADE"),
+        ("lock_shares", "locks", "CASCADE"),
     }
 
 

@@ -35,6 +35,7 @@ from bot.ctapi.errors import (
     error_for_code,
     error_for_status,
 )
+from bot.ctapi.histories import HistoryPage
 from bot.ctapi.models import (
     RESULT_TYPES,
     Choice,
@@ -55,6 +56,7 @@ log = logging.getLogger(__name__)
 GAMES_PATH: Final = "/api/v2/games.php"
 STATS_PATH: Final = "/api/v2/stats.php"
 SESSIONS_PATH: Final = "/api/v2/sessions.php"
+HISTORIES_PATH: Final = "/api/v2/histories.php"
 DEFAULT_USER_AGENT: Final = f"ChastityTrackerDiscordBot/{__version__} (discord.py)"
 
 # Failures that happen before a byte of the request could reach the server.
@@ -201,6 +203,18 @@ class ChastityTrackerClient:
         )
         return _parse(SessionPage.parse, data)
 
+    async def histories(
+        self, bearer: Secret, session: int, *, limit: int = 200, cursor: str | None = None
+    ) -> HistoryPage:
+        """One page of a session's scheduled-end changes, newest first (owner only)."""
+        params: dict[str, int | str] = {"session": session, "limit": max(1, min(limit, 200))}
+        if cursor:
+            params["cursor"] = cursor
+        data = await self._request(
+            "GET", HISTORIES_PATH, bearer=bearer, params=params, may_resend=True
+        )
+        return _parse(HistoryPage.parse, data)
+
     # -- transport ---------------------------------------------------------------
 
     async def _request(
@@ -211,7 +225,7 @@ class ChastityTrackerClient:
         bearer: Secret | None,
         may_resend: bool,
         json: Mapping[str, Any] | None = None,
-        params: Mapping[str, int] | None = None,
+        params: Mapping[str, int | str] | None = None,
     ) -> Mapping[str, Any]:
         """One logical request with the retry rule applied.
 

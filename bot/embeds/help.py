@@ -48,8 +48,10 @@ def _start(m: Mention) -> discord.Embed:
                 f"{m('dice')} · {m('luck')}: play on your session, or as its dom",
                 f"{m('link play')}: play LINK as a dom",
                 f"{m('link vote')}: vote on a lock",
+                f"{m('link timeline')} · {m('link stats')}: a lock's story, charted and counted",
                 f"{m('history')}: your recent plays and votes",
                 f"{m('account status')} · {m('account disconnect')}: your account",
+                f"{m('account share')}: show your lock's live status on its panels (wearers)",
                 f"{m('locks add')} · {m('locks panel')} · {m('locks poll')}: for admins",
             )
         ),

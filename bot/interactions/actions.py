@@ -28,6 +28,7 @@ import discord
 
 from bot.accounts import AccountService
 from bot.ctapi import (
+    BadRequest,
     ChastityTrackerError,
     Choice,
     Forbidden,
@@ -39,7 +40,7 @@ from bot.embeds import Actor, Member, result_embed
 from bot.embeds.account import account_status_embed, connected_text
 from bot.embeds.format import escape_name
 from bot.embeds.voting import penalty_warning, poll_choice_text, vote_result_embed
-from bot.error_messages import UserError
+from bot.error_messages import AnonymousCooldown, UserError
 from bot.flood import FloodGate
 from bot.games import GamePlay, GameService, SeveralActiveSessions
 from bot.interactions.errors import user_message
@@ -47,9 +48,11 @@ from bot.interactions.replies import defer, reply, reply_private
 from bot.lock_tokens import parse_link_token
 from bot.panels import PanelService
 from bot.polls import PollService
+from bot.reminders import ReminderOffer, offer_for_play, offer_for_vote
 from bot.secrets import Secret
 from bot.stopping import WorkGate
 from bot.views.confirm import ConfirmDialog
+from bot.views.reminders import remind_view
 from bot.views.session_picker import SessionPicker
 from bot.voting import LockNotChosen, VotePlan, VoteService, VoteTarget
 
@@ -145,6 +148,12 @@ class MemberActions:
         except SeveralActiveSessions as several:
             await self._pick_session(interaction, play, several, private=private)
             return
+        except BadRequest as error:
+            offer = offer_for_play(play.member_id, play.game, play.session, error, self._clock())
+            if offer is None:
+                raise
+            await _refuse_with_reminder(interaction, error, offer)
+            return
         embed = result_embed(
             result,
             actor=Actor.DOM if play.dom else Actor.OWNER,
@@ -203,7 +212,18 @@ class MemberActions:
         # Tracker attributes it to them anyway, and everyone sees the lock move. An
         # anonymous vote is answered privately: Discord shows who ran a command, so a
         # public answer would unmask the voter.
-        await self._vote(interaction, target, choice, anonymous=anonymous, public_when_logged=True)
+        await self._vote(
+            interaction,
+            target,
+            choice,
+            anonymous=anonymous,
+            public_when_logged=True,
+            after=self._lock_moved,
+        )
+
+    async def _lock_moved(self, plan: VotePlan, _result: LinkResult) -> None:
+        if plan.target.lock is not None:
+            await self._panels.vote_landed(plan.target.lock.id)
 
     @_gated
     async def panel_click(
@@ -217,6 +237,7 @@ class MemberActions:
 
         async def show_result(plan: VotePlan, result: LinkResult) -> None:
             await self._panels.record(panel_id, result, plan.choice)
+            await _run_after(self._lock_moved, plan, result)
 
         await self._vote(interaction, target, choice, after=show_result)
 
@@ -237,8 +258,18 @@ class MemberActions:
             await self._ask_first(interaction, plan, after)
             return
         private = not (plan.logged and public_when_logged)
-        async with self._votes.exclusive(plan):
-            result = await self._votes.cast(plan)
+        try:
+            async with self._votes.exclusive(plan):
+                result = await self._votes.cast(plan)
+        except (BadRequest, AnonymousCooldown) as error:
+            lock_id = plan.target.lock.id if plan.target.lock is not None else None
+            offer = offer_for_vote(
+                plan.voter_id, lock_id, plan.target.link_token, error, self._clock()
+            )
+            if offer is None:
+                raise
+            await _refuse_with_reminder(interaction, error, offer)
+            return
         await _run_after(after, plan, result)
         await reply(interaction, private=private, embed=_vote_embed(plan, result, interaction.user))
 
@@ -341,6 +372,13 @@ class MemberActions:
         except (ChastityTrackerError, UserError) as error:
             log.info("Active sessions of member %d unavailable: %s", member_id, error)
             return None
+
+
+async def _refuse_with_reminder(
+    interaction: discord.Interaction[Any], error: BaseException, offer: ReminderOffer
+) -> None:
+    """The refusal as the error handler words it, with a "Remind me" button for this member."""
+    await reply(interaction, user_message(error), private=True, view=remind_view(offer))
 
 
 async def _run_after(after: AfterVote | None, plan: VotePlan, result: LinkResult) -> None:

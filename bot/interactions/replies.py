@@ -42,17 +42,19 @@ async def reply(
     embed: discord.Embed | None = None,
     embeds: list[discord.Embed] | None = None,
     view: discord.ui.View | None = None,
+    file: discord.File | None = None,
 ) -> discord.Message | None:
-    """Send ``content``/``embed(s)``/``view`` publicly or only to the member.
+    """Send ``content``/``embed(s)``/``view``/``file`` publicly or only to the member.
 
     Returns the message when Discord reports it (always for followups).
     """
     embeds = ([embed] if embed is not None else []) + list(embeds or [])
     view_or_missing: Any = view if view is not None else MISSING
+    file_or_missing: Any = file if file is not None else MISSING
 
     if not interaction.response.is_done():
         callback = await interaction.response.send_message(
-            content, embeds=embeds, view=view_or_missing, ephemeral=private
+            content, embeds=embeds, view=view_or_missing, file=file_or_missing, ephemeral=private
         )
         resource = callback.resource
         return resource if isinstance(resource, discord.Message) else None
@@ -67,6 +69,7 @@ async def reply(
         content if content is not None else MISSING,
         embeds=embeds,
         view=view_or_missing,
+        file=file_or_missing,
         ephemeral=private,
         wait=True,
     )

@@ -22,11 +22,14 @@ from bot.storage.errors import (
 )
 from bot.storage.leases import Lease, LeaseRepository
 from bot.storage.ledger import LedgerEntry, LedgerRepository, LedgerStatus, Outcome
+from bot.storage.lock_history import LockHistoryRepository, LockPoll, LockVote
 from bot.storage.locks import Lock, LockRepository
 from bot.storage.meta import MetaRepository
 from bot.storage.migrations import apply_migrations
 from bot.storage.panels import Panel, PanelRepository
 from bot.storage.polls import Poll, PollRepository, PollStatus
+from bot.storage.reminders import Reminder, ReminderRepository
+from bot.storage.shares import ShareRepository
 
 __all__ = [
     "Account",
@@ -42,7 +45,10 @@ __all__ = [
     "LedgerRepository",
     "LedgerStatus",
     "Lock",
+    "LockHistoryRepository",
+    "LockPoll",
     "LockRepository",
+    "LockVote",
     "MetaRepository",
     "Outcome",
     "Panel",
@@ -50,6 +56,9 @@ __all__ = [
     "Poll",
     "PollRepository",
     "PollStatus",
+    "Reminder",
+    "ReminderRepository",
+    "ShareRepository",
     "Storage",
     "StorageError",
 ]
@@ -66,6 +75,9 @@ class Storage:
         self.ledger = LedgerRepository(database)
         self.anonymous_votes = AnonymousVoteRepository(database)
         self.leases = LeaseRepository(database)
+        self.lock_history = LockHistoryRepository(database)
+        self.reminders = ReminderRepository(database)
+        self.shares = ShareRepository(database)
 
     def __repr__(self) -> str:
         return f"Storage({self._database!r})"

@@ -198,3 +198,35 @@ leases = Table(
     Column("owner", String(128), nullable=False),
     Column("expires_at", UtcDateTime, nullable=False),
 )
+
+# One pending cooldown reminder per member and subject ("dice:<session>",
+# "lock:<id>" ...): asking again moves it. A reminder is deleted once it fired.
+reminders = Table(
+    "reminders",
+    metadata,
+    Column("id", RowId, primary_key=True, autoincrement=True),
+    Column("user_id", BigInteger, nullable=False),
+    Column("subject", String(64), nullable=False),
+    Column("label", String(100), nullable=False),
+    Column("due_at", UtcDateTime, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Index("uq_reminders_user_subject", "user_id", "subject", unique=True),
+    Index("ix_reminders_due_at", "due_at"),
+    sqlite_autoincrement=True,
+)
+
+# A lock whose registered wearer allowed its panels to show their live status.
+# ON DELETE CASCADE: the permission is about that lock only.
+lock_shares = Table(
+    "lock_shares",
+    metadata,
+    Column(
+        "lock_id",
+        RowId,
+        ForeignKey("locks.id", ondelete="CASCADE"),
+        primary_key=True,
+        autoincrement=False,
+    ),
+    Column("user_id", BigInteger, nullable=False),
+    Column("shared_at", UtcDateTime, nullable=False),
+)

@@ -17,6 +17,7 @@ import discord
 from bot.ctapi import Choice
 from bot.embeds.style import choice_button_style, choice_sign
 from bot.interactions.errors import handle_interaction_error
+from bot.views.insights import TimelineButton
 
 
 class VoteButtonActions(Protocol):
@@ -101,6 +102,7 @@ def panel_view(panel_id: int) -> discord.ui.View:
     view = discord.ui.View(timeout=None)
     for choice in Choice:
         view.add_item(PanelButton(panel_id, choice))
+    view.add_item(TimelineButton(panel_id))
     return view
 
 

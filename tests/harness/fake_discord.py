@@ -79,6 +79,8 @@ BODY = web.RequestKey("body", object)
 # The body as sent, for the schema: a multipart request's payload_json part.
 SENT_BODY = web.RequestKey("sent_body", object)
 INTERACTION_ID = web.RequestKey("interaction_id", int)
+# Where the fake carries an upload's bytes from the request to its attachment.
+UPLOAD_KEY = "_uploaded_bytes"
 
 # Each route the fake serves with a body, as the operation in Discord's OpenAPI
 # description whose request schema the body must follow.
@@ -95,6 +97,7 @@ SPEC_OPERATIONS: dict[tuple[str, str], str] = {
         "/webhooks/{webhook_id}/{webhook_token}/messages/{message_id}"
     ),
     ("POST", "/channels/{channel_id}/messages"): "/channels/{channel_id}/messages",
+    ("POST", "/users/@me/channels"): "/users/@me/channels",
     ("PATCH", "/channels/{channel_id}/messages/{message_id}"): (
         "/channels/{channel_id}/messages/{message_id}"
     ),
@@ -276,6 +279,13 @@ class FakeDiscord:
         self.events: list[Event] = []
         self.failures: list[str] = []
         self.messages: dict[int, FakeMessage] = {}
+        # Direct-message channels by the member they are with, and members whose
+        # privacy settings refuse DMs from the bot (Discord answers 50007).
+        self.dm_channels: dict[int, FakeChannel] = {}
+        self.dm_recipients: dict[int, FakeUser] = {}
+        self.closed_dms: set[int] = set()
+        # The bytes of every uploaded file, by the attachment id Discord gave it.
+        self.uploads: dict[int, bytes] = {}
         self.interactions: dict[int, FakeInteraction] = {}
         # Registered commands per scope: None is global, else the guild id.
         self.commands: dict[int | None, list[dict[str, Any]]] = {}
@@ -335,6 +345,28 @@ class FakeDiscord:
             if m.channel_id == channel_id and not m.ephemeral and not m.deleted
         ]
 
+    def uploaded(self, message: FakeMessage, filename: str) -> bytes:
+        """The bytes of the file ``filename`` attached to ``message`` (as it is now)."""
+        current = self.messages.get(message.id, message)
+        for attachment in current.attachments:
+            if attachment["filename"] == filename:
+                return self.uploads[int(attachment["id"])]
+        raise AssertionError(f"message {message.id} has no attachment {filename!r}")
+
+    def dm_channel(self, user: FakeUser) -> FakeChannel:
+        """The direct-message channel between the bot and ``user`` (opened on first use)."""
+        channel = self.dm_channels.get(user.id)
+        if channel is None:
+            channel = dm_channel(self.snowflake(), user)
+            self.dm_channels[user.id] = channel
+            self.dm_recipients[channel.id] = user
+            self.channels[channel.id] = channel
+        return channel
+
+    def close_dms(self, user: FakeUser) -> None:
+        """``user`` stops accepting direct messages from the bot."""
+        self.closed_dms.add(user.id)
+
     def set_bot_permissions(self, channel_id: int, permissions: discord.Permissions) -> None:
         """What the bot may do in a channel from now on (its roles and overwrites, resolved)."""
         self.bot_permissions[channel_id] = permissions
@@ -364,6 +396,7 @@ class FakeDiscord:
         add = router.add_route
         add("GET", f"{p}/users/@me", self._get_me)
         add("GET", f"{p}/oauth2/applications/@me", self._get_application)
+        add("POST", f"{p}/users/@me/channels", self._open_dm)
         for scope in ("", "/guilds/{guild_id}"):
             add("GET", f"{p}/applications/{{app_id}}{scope}/commands", self._get_commands)
             add("PUT", f"{p}/applications/{{app_id}}{scope}/commands", self._put_commands)
@@ -712,8 +745,22 @@ class FakeDiscord:
     async def _get_channel(self, request: web.Request) -> web.Response:
         return _json(self._channel(request).payload())
 
+    async def _open_dm(self, request: web.Request) -> web.Response:
+        self._require_bot_auth(request)
+        body = request[BODY]
+        user_id = int(body["recipient_id"])  # the schema requires it
+        known = self.dm_channels.get(user_id)
+        user = (
+            self.dm_recipients[known.id] if known is not None else FakeUser(user_id, "member")
+        )
+        channel = self.dm_channel(user)
+        return _json(channel.payload() | {"recipients": [user.payload()]})
+
     async def _post_channel_message(self, request: web.Request) -> web.Response:
         channel = self._channel(request)
+        recipient = self.dm_recipients.get(channel.id)
+        if recipient is not None and recipient.id in self.closed_dms:
+            raise DiscordError(403, 50007, "Cannot send messages to this user")
         data = request[BODY]
         refuse(discord_rules.check_message(data, creating=True))
         if not self.bot_permissions_in(channel.id).send_messages:
@@ -777,6 +824,8 @@ class FakeDiscord:
                 attachments.append(kept[str(attachment["id"])])
                 continue
             attachment_id = self.snowflake()
+            if UPLOAD_KEY in attachment:
+                self.uploads[attachment_id] = attachment[UPLOAD_KEY]
             filename = attachment.get("filename") or "file"
             url = f"https://cdn.discordapp.com/attachments/{message.channel_id}/{attachment_id}/{filename}"
             attachments.append(
@@ -825,7 +874,8 @@ async def _read_body(request: web.Request) -> tuple[Any, Any]:
         for attachment in described:
             upload = uploads.get(f"files[{attachment.get('id')}]")
             if isinstance(upload, web.FileField):
-                attachments.append(attachment | {"size": len(upload.file.read())})
+                content = upload.file.read()
+                attachments.append(attachment | {"size": len(content), UPLOAD_KEY: content})
             else:
                 attachments.append(attachment)
         data["attachments"] = attachments

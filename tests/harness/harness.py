@@ -215,12 +215,8 @@ class Harness:
         return FakeMember(FakeUser(self.snowflake(), name), self.guild, permissions)
 
     def dm_channel(self, user: FakeUser) -> FakeChannel:
-        channel = self._dm_channels.get(user.id)
-        if channel is None:
-            channel = FakeChannel(self.snowflake(), user.name, None, type=DM)
-            self._dm_channels[user.id] = channel
-            self.fake.channels[channel.id] = channel
-        return channel
+        """The member's direct messages with the bot (the same channel the bot opens)."""
+        return self.fake.dm_channel(user)
 
     def set_bot_permissions(self, channel: FakeChannel, permissions: discord.Permissions) -> None:
         """The bot's permissions in ``channel`` from now on (default: BOT_PERMISSIONS).
