@@ -11,7 +11,10 @@ it reads JSON lines:
 - ``{"op": "dispatch", "t": "INTERACTION_CREATE" | "GUILD_CREATE", "d": {...}}``:
   handed to discord.py's own gateway parser, as the harness does in-process;
 - ``{"op": "usage"}``: answered with this process's CPU seconds (every thread:
-  ``time.process_time``) and peak RSS (``VmHWM``);
+  ``time.process_time``) and peak RSS (``VmHWM``); the bench asks just before
+  the burst and just after it, so with a ``profile`` file in the config the
+  first one starts cProfile and the second one stops it and writes the file:
+  the profile covers what the CPU figure measures, not start-up or set-up;
 - ``{"op": "stop"}``: answered like ``usage``, then the bot closes and the process exits.
 
     python -m bench.bot_process '<config json>'
@@ -129,33 +132,54 @@ async def serve(config: dict[str, Any]) -> None:
             event: internals.gateway_parser(bot, event)
             for event in ("INTERACTION_CREATE", "GUILD_CREATE")
         }
+        profiler = BurstProfiler(config.get("profile"))
         while line := await reader.readline():
             message = json.loads(line)
             op = message["op"]
             if op == "dispatch":
                 parsers[message["t"]](message["d"])
             elif op == "usage":
+                profiler.toggle()
                 send({"op": "usage"} | usage())
                 await writer.drain()
             elif op == "stop":
+                profiler.toggle()
                 send({"op": "usage"} | usage())
                 await writer.drain()
                 break
         writer.close()
 
 
+class BurstProfiler:
+    """cProfile between the first usage report and the next one (the measured burst).
+
+    It sees the event loop's thread only: SQLite's statements run in aiosqlite's
+    thread, whose CPU the usage figures count but this profile does not.
+    """
+
+    def __init__(self, path: str | None) -> None:
+        self._path = path
+        self._profile: Any = None
+        self._done = path is None
+
+    def toggle(self) -> None:
+        if self._done:
+            return
+        if self._profile is None:
+            import cProfile
+
+            # CPU time of this thread, not wall time: waiting in epoll is not work.
+            self._profile = cProfile.Profile(time.thread_time)
+            self._profile.enable()
+            return
+        self._profile.disable()
+        self._profile.dump_stats(self._path)
+        self._done = True
+
+
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
-    config = json.loads(args[0])
-    if config.get("profile"):
-        # cProfile of the whole process life (start-up included), for a look with pstats.
-        import cProfile
-
-        with cProfile.Profile() as profile:
-            asyncio.run(serve(config))
-        profile.dump_stats(config["profile"])
-    else:
-        asyncio.run(serve(config))
+    asyncio.run(serve(json.loads(args[0])))
     return 0
 
 
