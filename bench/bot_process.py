@@ -101,6 +101,8 @@ async def build_baseline(config: dict[str, Any], stack: AsyncExitStack) -> disco
         stream=stack.enter_context(open_log(config)),
         format="%(asctime)s %(levelname)-8s %(name)s: %(message)s",
     )
+    # As the project bot logs: no line per Chastity Tracker request at INFO.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     bot = BaselineBot(config["ct_base_url"], config["game_token"], config["lock_token"])
     stack.push_async_callback(bot.close)
     return bot
