@@ -71,3 +71,13 @@ def test_crowd_benchmark_reports_every_figure_for_both_bots(tmp_path: Path) -> N
             assert uses_ct[name][bot]["ct_connections"] >= 0, (name, bot)
     assert "first response p99 (ms)" in run.stdout
     assert re.search(r"\d+\.\d\dx$", run.stdout, re.MULTILINE)
+
+
+def test_the_baseline_pools_as_many_connections_as_the_project_bot() -> None:
+    # A smaller pool costs less CPU per request in httpcore: the two must match for
+    # the CPU ratio to say anything about the rest of the bot.
+    from bench.baseline_bot import POOL, POOL_SIZE
+    from bot.ctapi.client import MAX_CONNECTIONS
+
+    assert POOL_SIZE == MAX_CONNECTIONS
+    assert POOL.max_connections == POOL.max_keepalive_connections == MAX_CONNECTIONS
