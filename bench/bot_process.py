@@ -23,6 +23,7 @@ it reads JSON lines:
 from __future__ import annotations
 
 import asyncio
+import importlib.util
 import json
 import logging
 import resource
@@ -30,14 +31,29 @@ import sys
 import time
 from contextlib import AsyncExitStack
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import discord
 
-from tests.harness import internals
-
 DISCORD_TOKEN = "bench.discord.token.NzkyNzE1NDU0MTk2MDg4ODQy"
 LINE_LIMIT = 64 * 1024 * 1024
+
+
+def load_internals() -> ModuleType:
+    """tests/harness/internals.py by itself (it needs only discord.py).
+
+    Importing it as ``tests.harness.internals`` runs the package's ``__init__``,
+    which loads the whole project bot, its database layers included: the baseline's
+    process would carry them, and its peak RSS with them.
+    """
+    path = Path(__file__).resolve().parent.parent / "tests" / "harness" / "internals.py"
+    spec = importlib.util.spec_from_file_location("bench_harness_internals", path)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def peak_rss_kib() -> int:
@@ -113,6 +129,7 @@ def open_log(config: dict[str, Any]) -> Any:
 
 
 async def serve(config: dict[str, Any]) -> None:
+    internals = load_internals()
     internals.set_rest_base_url(config["discord_base_url"])
     # The bot has no voice features; discord.py's warnings about voice libraries are noise.
     discord.VoiceClient.warn_nacl = False

@@ -120,18 +120,22 @@ async def test_a_crowd_rides_on_a_bounded_pool_of_kept_connections(
 class HeldTransport(httpx.AsyncBaseTransport):
     """Holds every request until released; counts what reached it."""
 
-    def __init__(self) -> None:
+    def __init__(self, full: int) -> None:
         self.received = 0
+        self.full = full
+        self.filled = asyncio.Event()  # set once ``full`` requests are held
         self.release = asyncio.Event()
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         self.received += 1
+        if self.received >= self.full:
+            self.filled.set()
         await self.release.wait()
         return httpx.Response(200, content=BODY, headers={"Content-Type": "application/json"})
 
 
 async def test_a_play_that_waits_too_long_for_a_turn_is_not_sent() -> None:
-    transport = HeldTransport()
+    transport = HeldTransport(full=MAX_CONNECTIONS)
     sleeps: list[float] = []
 
     async def no_wait(seconds: float) -> None:
@@ -141,8 +145,7 @@ async def test_a_play_that_waits_too_long_for_a_turn_is_not_sent() -> None:
         "https://ct.test", timeout=0.2, transport=transport, sleep=no_wait
     ) as client:
         holding = [asyncio.create_task(client.play_dice(TOKEN, 8)) for _ in range(MAX_CONNECTIONS)]
-        while transport.received < MAX_CONNECTIONS:
-            await asyncio.sleep(0.01)
+        await transport.filled.wait()
         with pytest.raises(NotSent):
             await client.play_dice(TOKEN, 9)
         # Every attempt of the extra play waited for a turn, and none reached the server.
