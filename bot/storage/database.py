@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any, Final, TypeAlias, TypeVar
 
 from sqlalchemy import Row, Table, create_engine, event
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.engine import URL, Connection, Engine, make_url
 from sqlalchemy.engine.interfaces import DBAPIConnection, DBAPICursor
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
@@ -129,8 +129,16 @@ class Database:
         update: Sequence[str],
     ) -> Insert:
         """INSERT ... ON CONFLICT (key) DO UPDATE: one atomic statement on both databases."""
-        dialect_insert = postgresql.insert if self.dialect == "postgresql" else sqlite.insert
-        statement = dialect_insert(table).values(**values)
+        if self.dialect == "postgresql":
+            # Imported here: a bot on SQLite never loads PostgreSQL's dialect (2 MB).
+            from sqlalchemy.dialects import postgresql
+
+            pg_statement = postgresql.insert(table).values(**values)
+            return pg_statement.on_conflict_do_update(
+                index_elements=list(key),
+                set_={name: pg_statement.excluded[name] for name in update},
+            )
+        statement = sqlite.insert(table).values(**values)
         return statement.on_conflict_do_update(
             index_elements=list(key),
             set_={name: statement.excluded[name] for name in update},
