@@ -21,12 +21,14 @@ engine on the same file (same connection rules). On PostgreSQL it runs through
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
+import queue
 import sqlite3
 import stat
+import threading
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, Final, TypeAlias, TypeVar
@@ -64,7 +66,7 @@ class Database:
         self.dialect: Final = engine.dialect.name
         self._sync_url = sync_url
         self._sync_engine: Engine | None = None
-        self._worker: ThreadPoolExecutor | None = None
+        self._worker: SqliteThread | None = None
 
     def __repr__(self) -> str:
         return f"Database({self.url_for_display!r})"
@@ -101,12 +103,8 @@ class Database:
             async with transaction as conn:
                 return await conn.run_sync(work)
         if self._worker is None:
-            # One thread: SQLite takes one writer at a time anyway, and a single
-            # thread owns the synchronous engine's connection.
-            self._worker = ThreadPoolExecutor(1, thread_name_prefix="sqlite")
-        return await asyncio.get_running_loop().run_in_executor(
-            self._worker, self._in_worker, work, write
-        )
+            self._worker = SqliteThread()
+        return await self._worker.run(lambda: self._in_worker(work, write))
 
     def _in_worker(self, work: Work[_T], write: bool) -> _T:
         if self._sync_engine is None:
@@ -148,10 +146,57 @@ class Database:
         if self._worker is not None:
             worker, self._worker = self._worker, None
             if self._sync_engine is not None:
-                await asyncio.get_running_loop().run_in_executor(worker, self._sync_engine.dispose)
+                await worker.run(self._sync_engine.dispose)
                 self._sync_engine = None
-            worker.shutdown(wait=False)
+            worker.stop()
         await self.engine.dispose()
+
+
+class SqliteThread:
+    """One thread running functions for the event loop, one at a time, in order.
+
+    One thread, because SQLite takes one writer at a time anyway and the
+    synchronous engine's connection then always stays on the thread that made
+    it. Lighter than a ``ThreadPoolExecutor``: a queue in, a callback out.
+    """
+
+    def __init__(self) -> None:
+        self._jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
+        self._thread = threading.Thread(target=self._serve, name="sqlite", daemon=True)
+        self._thread.start()
+
+    async def run(self, function: Callable[[], _T]) -> _T:
+        future: asyncio.Future[_T] = asyncio.get_running_loop().create_future()
+        self._jobs.put((function, future))
+        return await future
+
+    def stop(self) -> None:
+        """The thread ends once the jobs already queued are done."""
+        self._jobs.put(None)
+
+    def _serve(self) -> None:
+        while (job := self._jobs.get()) is not None:
+            function, future = job
+            try:
+                outcome: tuple[bool, Any] = (True, function())
+            except BaseException as error:  # handed to the awaiting task, whatever it is
+                outcome = (False, error)
+            # A closed loop (RuntimeError) has nobody waiting any more.
+            with contextlib.suppress(RuntimeError):
+                future.get_loop().call_soon_threadsafe(_settle, future, outcome)
+
+
+_Job: TypeAlias = tuple[Callable[[], Any], "asyncio.Future[Any]"]
+
+
+def _settle(future: asyncio.Future[Any], outcome: tuple[bool, Any]) -> None:
+    if future.cancelled():
+        return  # the awaiting task gave up; the work itself is done
+    succeeded, value = outcome
+    if succeeded:
+        future.set_result(value)
+    else:
+        future.set_exception(value)
 
 
 def create_database(url: str, *, search_path: str | None = None) -> Database:
