@@ -66,8 +66,12 @@ class AccountRepository:
             key=["user_id"],
             update=["token_ciphertext", "nick", "connected_at", "needs_reconnect"],
         )
-        async with self._db.write() as conn:
-            await conn.execute(statement)
+
+        def store(conn: Connection) -> None:
+            conn.execute(statement)
+
+        # A crowd connecting at once writes one account each: the short way.
+        await self._db.run_write(store)
 
     async def get(self, user_id: int) -> Account | None:
         def one(conn: Connection) -> AnyRow | None:
