@@ -4,8 +4,8 @@ It does the least a correct bot can do for each scenario, and nothing else:
 no database, no encryption, no flood control, no ledger, plain embeds.
 
 - ``/dice session``: defer, one POST to games.php with a fixed bearer token
-  through one pooled ``httpx.AsyncClient`` (50 connections, kept open,
-  at most 50 requests in it at once), one followup;
+  through one pooled ``httpx.AsyncClient`` (20 connections, kept open,
+  at most 20 requests in it at once), one followup;
 - connect form submit: defer, one GET stats.php with the submitted token, one followup;
 - panel button: defer (ephemeral), one anonymous LINK vote, one followup;
 - poll button: answer at once with an ephemeral message (the choice is kept in memory);
@@ -32,11 +32,12 @@ PANEL_PREFIX = "bpanel:"
 POLL_PREFIX = "bpoll:"
 LOCK_NAMES = ("cage", "cabin", "castle", "belt", "tube")
 CHOICES = ("add", "sub", "rand")
-# As many connections as the project bot's client opens (50), all kept between
-# requests: httpx's default opens up to 100 but keeps only 20, so a burst would
-# reconnect over and over. httpcore's pool bookkeeping costs grow with the square
-# of its connections, so more is not free either.
-POOL_SIZE = 50
+# As many connections as the project bot's client opens (bot.ctapi.client.MAX_CONNECTIONS),
+# all kept between requests: httpx's default opens up to 100 but keeps only 20, and
+# httpcore then closes an idle connection whenever more than 20 exist, so a burst
+# would reconnect over and over. httpcore's pool bookkeeping costs grow with the
+# square of its connections, so more is not free either.
+POOL_SIZE = 20
 POOL = httpx.Limits(max_connections=POOL_SIZE, max_keepalive_connections=POOL_SIZE)
 
 CONNECT_FORM: dict[str, Any] = {

@@ -11,7 +11,10 @@ it reads JSON lines:
 - ``{"op": "dispatch", "t": "INTERACTION_CREATE" | "GUILD_CREATE", "d": {...}}``:
   handed to discord.py's own gateway parser, as the harness does in-process;
 - ``{"op": "usage"}``: answered with this process's CPU seconds (every thread:
-  ``time.process_time``) and peak RSS (``VmHWM``);
+  ``time.process_time``) and peak RSS (``VmHWM``); the bench asks just before
+  the burst and just after it, so with a ``profile`` file in the config the
+  first one starts cProfile and the second one stops it and writes the file:
+  the profile covers what the CPU figure measures, not start-up or set-up;
 - ``{"op": "stop"}``: answered like ``usage``, then the bot closes and the process exits.
 
 Optional keys: ``search_path`` (a PostgreSQL schema), ``token_encryption_key``
@@ -26,6 +29,7 @@ does: SIGTERM or SIGINT stops it gracefully (the tests of the stop use that).
 from __future__ import annotations
 
 import asyncio
+import importlib.util
 import json
 import logging
 import resource
@@ -33,14 +37,29 @@ import sys
 import time
 from contextlib import AsyncExitStack
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import discord
 
-from tests.harness import internals
-
 DISCORD_TOKEN = "bench.discord.token.NzkyNzE1NDU0MTk2MDg4ODQy"
 LINE_LIMIT = 64 * 1024 * 1024
+
+
+def load_internals() -> ModuleType:
+    """tests/harness/internals.py by itself (it needs only discord.py).
+
+    Importing it as ``tests.harness.internals`` runs the package's ``__init__``,
+    which loads the whole project bot, its database layers included: the baseline's
+    process would carry them, and its peak RSS with them.
+    """
+    path = Path(__file__).resolve().parent.parent / "tests" / "harness" / "internals.py"
+    spec = importlib.util.spec_from_file_location("bench_harness_internals", path)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def peak_rss_kib() -> int:
@@ -109,6 +128,8 @@ async def build_baseline(config: dict[str, Any], stack: AsyncExitStack) -> disco
         stream=stack.enter_context(open_log(config)),
         format="%(asctime)s %(levelname)-8s %(name)s: %(message)s",
     )
+    # As the project bot logs: no line per Chastity Tracker request at INFO.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     bot = BaselineBot(config["ct_base_url"], config["game_token"], config["lock_token"])
     stack.push_async_callback(bot.close)
     return bot
@@ -119,6 +140,7 @@ def open_log(config: dict[str, Any]) -> Any:
 
 
 async def serve(config: dict[str, Any]) -> None:
+    internals = load_internals()
     internals.set_rest_base_url(config["discord_base_url"])
     # The bot has no voice features; discord.py's warnings about voice libraries are noise.
     discord.VoiceClient.warn_nacl = False
@@ -140,6 +162,7 @@ async def serve(config: dict[str, Any]) -> None:
             event: internals.gateway_parser(bot, event)
             for event in ("INTERACTION_CREATE", "GUILD_CREATE")
         }
+        profiler = BurstProfiler(config.get("profile"))
 
         async def gateway() -> None:
             while line := await reader.readline():
@@ -148,9 +171,11 @@ async def serve(config: dict[str, Any]) -> None:
                 if op == "dispatch":
                     parsers[message["t"]](message["d"])
                 elif op == "usage":
+                    profiler.toggle()
                     send({"op": "usage"} | usage())
                     await writer.drain()
                 elif op == "stop":
+                    profiler.toggle()
                     send({"op": "usage"} | usage())
                     await writer.drain()
                     break
@@ -166,18 +191,36 @@ async def serve(config: dict[str, Any]) -> None:
         writer.close()
 
 
+class BurstProfiler:
+    """cProfile between the first usage report and the next one (the measured burst).
+
+    It sees the event loop's thread only: SQLite's statements run in aiosqlite's
+    thread, whose CPU the usage figures count but this profile does not.
+    """
+
+    def __init__(self, path: str | None) -> None:
+        self._path = path
+        self._profile: Any = None
+        self._done = path is None
+
+    def toggle(self) -> None:
+        if self._done:
+            return
+        if self._profile is None:
+            import cProfile
+
+            # CPU time of this thread, not wall time: waiting in epoll is not work.
+            self._profile = cProfile.Profile(time.thread_time)
+            self._profile.enable()
+            return
+        self._profile.disable()
+        self._profile.dump_stats(self._path)
+        self._done = True
+
+
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
-    config = json.loads(args[0])
-    if config.get("profile"):
-        # cProfile of the whole process life (start-up included), for a look with pstats.
-        import cProfile
-
-        with cProfile.Profile() as profile:
-            asyncio.run(serve(config))
-        profile.dump_stats(config["profile"])
-    else:
-        asyncio.run(serve(config))
+    asyncio.run(serve(json.loads(args[0])))
     return 0
 
 

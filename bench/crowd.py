@@ -291,7 +291,10 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--profile",
         type=Path,
-        help="run each bot under cProfile; <scenario>-<N>-<bot>.prof files go in this folder",
+        help=(
+            "profile each bot's event loop thread with cProfile during the burst; "
+            "<scenario>-<N>-<bot>.prof files go in this folder"
+        ),
     )
     args = parser.parse_args(argv)
     if args.profile is not None:

@@ -41,6 +41,10 @@ DATABASE_LOGGERS: Final = {
     "aiosqlite": logging.INFO,
     "asyncpg": logging.INFO,
 }
+# httpx says "HTTP Request: POST ... 200 OK" at INFO for every request. The API
+# client logs each request itself at DEBUG (one line per request is detail, not
+# news), so httpx speaks only when something goes wrong.
+PER_REQUEST_LOGGERS: Final = {"httpx": logging.WARNING}
 redact = scrub
 
 # Attributes every LogRecord has; anything else on a record came from ``extra=``.
@@ -125,6 +129,6 @@ def configure_logging(
     root.setLevel(numeric)
     for name in PAYLOAD_LOGGERS:
         logging.getLogger(name).setLevel(max(numeric, logging.INFO))
-    for name, floor in DATABASE_LOGGERS.items():
+    for name, floor in (DATABASE_LOGGERS | PER_REQUEST_LOGGERS).items():
         logging.getLogger(name).setLevel(max(numeric, floor))
     return handler

@@ -8,11 +8,12 @@ Refusals decided after the acknowledgement reach only the member who acted.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
 import pytest
+from sqlalchemy import Connection
 
 from bot.storage.database import Database
 from tests.fakes.ct_api import FakeChastityTracker
@@ -22,6 +23,7 @@ from tests.harness.fake_discord import DEFERRED_CHANNEL_MESSAGE
 from tests.voting_support import connect, game_posts, register, wearer
 
 Opener = Callable[[Database], AbstractAsyncContextManager[Any]]
+Runner = Callable[[Database, Callable[[Connection], Any]], Awaitable[Any]]
 
 
 def stall_database(monkeypatch: pytest.MonkeyPatch) -> asyncio.Event:
@@ -37,8 +39,18 @@ def stall_database(monkeypatch: pytest.MonkeyPatch) -> asyncio.Event:
 
         return opened
 
+    def stalled_run(original: Runner) -> Runner:
+        async def run(self: Database, work: Callable[[Connection], Any]) -> Any:
+            await release.wait()
+            return await original(self, work)
+
+        return run
+
     monkeypatch.setattr(Database, "read", stalled(Database.read))
     monkeypatch.setattr(Database, "write", stalled(Database.write))
+    # The other way in: plain functions in a transaction (SQLite's own thread).
+    monkeypatch.setattr(Database, "run_read", stalled_run(Database.run_read))
+    monkeypatch.setattr(Database, "run_write", stalled_run(Database.run_write))
     return release
 
 

@@ -122,3 +122,13 @@ def test_timeline_benchmark_reports_both_phases(tmp_path: Path) -> None:
         assert math.isfinite(report[name]), name
         assert report[name] > 0, name
     assert "first-response p99 while rendering" in run.stdout
+
+
+def test_the_baseline_pools_as_many_connections_as_the_project_bot() -> None:
+    # A smaller pool costs less CPU per request in httpcore: the two must match for
+    # the CPU ratio to say anything about the rest of the bot.
+    from bench.baseline_bot import POOL, POOL_SIZE
+    from bot.ctapi.client import MAX_CONNECTIONS
+
+    assert POOL_SIZE == MAX_CONNECTIONS
+    assert POOL.max_connections == POOL.max_keepalive_connections == MAX_CONNECTIONS

@@ -212,3 +212,32 @@ async def test_each_chastity_tracker_request_is_a_debug_line_not_info(
             await client.stats(Secret("a-bearer-for-the-log-test"))
     lines = [r for r in caplog.records if "/api/v2/stats.php -> 200" in r.getMessage()]
     assert [record.levelno for record in lines] == [logging.DEBUG]
+
+
+@pytest.mark.parametrize("level", ["INFO", "DEBUG"])
+async def test_httpx_adds_no_line_per_request(level: str) -> None:
+    root = logging.getLogger()
+    saved = (root.handlers[:], root.level)
+    levels = {name: logging.getLogger(name).level for name in PAYLOAD_LOGGERS}
+    stream = io.StringIO()
+    configure_logging(level, stream)
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json={"ok": True, "data": {}, "meta": {"version": 2}})
+
+    try:
+        client = ChastityTrackerClient(
+            "https://ct.example", 5.0, transport=httpx.MockTransport(answer)
+        )
+        async with client:
+            with contextlib.suppress(ChastityTrackerError):
+                await client.stats(Secret("a-bearer-for-the-httpx-log-test"))
+    finally:
+        root.handlers[:] = saved[0]
+        root.setLevel(saved[1])
+        for name, saved_level in levels.items():
+            logging.getLogger(name).setLevel(saved_level)
+    lines = stream.getvalue().splitlines()
+    assert not [line for line in lines if "httpx" in line]
+    # The client's own line is the one record of the request, at DEBUG only.
+    assert len([line for line in lines if "stats.php -> 200" in line]) == (level == "DEBUG")

@@ -223,8 +223,9 @@ async def test_a_burst_of_clicks_becomes_few_edits_and_the_last_state_lands(
     await asyncio.gather(*(click.wait_for_message() for click in clicks))
 
     assert len(game_posts(ct_fake)) == len(members)
-    # Every click asked for a redraw before its answer: the first drew at once, the
-    # others wait together for the interval to be over.
+    # Every click asked for a redraw before its answer: the first draws at once (it
+    # may still be drawing now), the others wait together for the interval to be over.
+    await time.sleeping(1.0)
     assert time.pending == [1.0]
     time.release()
     await panels(harness).edits.flush()

@@ -520,8 +520,9 @@ async def test_a_burst_of_choices_becomes_few_edits_and_the_final_tally_lands(
         for member in members
     ]
     await asyncio.gather(*(click.wait_for_message() for click in clicks))
-    # Every choice asked for a redraw before its answer: the first drew at once, the
-    # others wait together for the interval to be over.
+    # Every choice asked for a redraw before its answer: the first draws at once (it
+    # may still be drawing now), the others wait together for the interval to be over.
+    await time.sleeping(1.0)
     assert time.pending == [1.0]
     time.release()
     await polls(harness).edits.flush()

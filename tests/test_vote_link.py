@@ -101,7 +101,7 @@ async def test_vote_by_raw_token_and_by_share_url(
     assert "Anonymous LINK vote" in (await by_token.wait_for_message()).embeds[0]["title"]
     assert "Anonymous LINK vote" in (await by_url.wait_for_message()).embeds[0]["title"]
     # The two members voted at once: their requests may arrive in either order.
-    sent = sorted((r.json for r in game_posts(ct_fake)), key=lambda body: body["type"])
+    sent = sorted((r.json for r in game_posts(ct_fake)), key=lambda body: str(body["type"]))
     assert sent == [vote_body(first.token, "add"), vote_body(second.token, "sub")]
 
 

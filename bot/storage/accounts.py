@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Final
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import Connection, bindparam, delete, select, update
 
 from bot.storage.database import AnyRow, Database
 from bot.storage.schema import accounts
@@ -52,6 +52,10 @@ _COLUMNS: Final = (
 )
 
 
+# Every play reads the member's account: built once, so a play only binds the id.
+_BY_ID: Final = select(*_COLUMNS).where(accounts.c.user_id == bindparam("user_id"))
+
+
 class AccountRepository:
     def __init__(self, database: Database) -> None:
         self._db = database
@@ -88,13 +92,18 @@ class AccountRepository:
                 "link_checked_at",
             ],
         )
-        async with self._db.write() as conn:
-            await conn.execute(statement)
+
+        def store(conn: Connection) -> None:
+            conn.execute(statement)
+
+        # A crowd connecting at once writes one account each: the short way.
+        await self._db.run_write(store)
 
     async def get(self, user_id: int) -> Account | None:
-        async with self._db.read() as conn:
-            result = await conn.execute(select(*_COLUMNS).where(accounts.c.user_id == user_id))
-            row = result.one_or_none()
+        def one(conn: Connection) -> AnyRow | None:
+            return conn.execute(_BY_ID, {"user_id": user_id}).one_or_none()
+
+        row = await self._db.run_read(one)
         return None if row is None else _account(row)
 
     async def delete(self, user_id: int) -> bool:

@@ -6,22 +6,36 @@ to BEGIN (never before DDL or SELECT), so it is told not to, and BEGIN is
 emitted here: plain for reads, IMMEDIATE for writes, so a write transaction
 takes the write lock up front and waits for it instead of failing midway with
 "database is locked".
+
+Two ways to run a transaction. ``read()`` and ``write()`` hand the block an
+``AsyncConnection``. ``run_read(work)`` and ``run_write(work)`` run a plain
+function on a plain ``Connection``, for the statements every play and vote
+awaits: on SQLite, aiosqlite crosses to its thread and back for every cursor,
+statement, fetch, commit and rollback, about a dozen times per transaction,
+and each crossing costs more than the statement. So with a database file the
+whole function runs in one crossing, on a dedicated thread with a synchronous
+engine on the same file (same connection rules). On PostgreSQL it runs through
+``AsyncConnection.run_sync``.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import os
+import queue
 import sqlite3
 import stat
+import threading
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any, Final, TypeAlias
+from typing import Any, Final, TypeAlias, TypeVar
 
-from sqlalchemy import ColumnElement, Row, Table, event, text
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Connection, make_url
+from sqlalchemy import ColumnElement, Row, Table, create_engine, event, text
+from sqlalchemy.dialects import sqlite
+from sqlalchemy.engine import URL, Connection, Engine, make_url
 from sqlalchemy.engine.interfaces import DBAPIConnection, DBAPICursor
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.pool import ConnectionPoolEntry
@@ -34,14 +48,25 @@ AnyRow: TypeAlias = Row[*tuple[Any, ...]]
 
 SQLITE_BUSY_TIMEOUT_MS: Final = 15_000
 _WRITE_OPTION: Final = "ct_write_transaction"
+_T = TypeVar("_T")
+
+Work: TypeAlias = Callable[[Connection], _T]
+"""Statements run in one transaction by ``run_read`` / ``run_write``; returns their result."""
 
 
 class Database:
-    """An engine plus the two ways repositories use it: ``read()`` and ``write()``."""
+    """An engine and the ways repositories use it: read()/write(), run_read()/run_write().
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    ``sync_url``, for a SQLite database file, is where the synchronous engine of
+    ``run_read``/``run_write`` connects (created on first use).
+    """
+
+    def __init__(self, engine: AsyncEngine, *, sync_url: URL | None = None) -> None:
         self.engine = engine
         self.dialect: Final = engine.dialect.name
+        self._sync_url = sync_url
+        self._sync_engine: Engine | None = None
+        self._worker: SqliteThread | None = None
 
     def __repr__(self) -> str:
         return f"Database({self.url_for_display!r})"
@@ -74,6 +99,35 @@ class Database:
         if self.dialect == "postgresql":
             await conn.execute(text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": key})
 
+    async def run_read(self, work: Work[_T]) -> _T:
+        """``work`` in a read transaction (rolled back after); its result."""
+        return await self._run(work, write=False)
+
+    async def run_write(self, work: Work[_T]) -> _T:
+        """``work`` in a write transaction, committed when it returns; its result."""
+        return await self._run(work, write=True)
+
+    async def _run(self, work: Work[_T], *, write: bool) -> _T:
+        if self._sync_url is None:
+            transaction = self.write() if write else self.read()
+            async with transaction as conn:
+                return await conn.run_sync(work)
+        if self._worker is None:
+            self._worker = SqliteThread()
+        return await self._worker.run(lambda: self._in_worker(work, write))
+
+    def _in_worker(self, work: Work[_T], write: bool) -> _T:
+        if self._sync_engine is None:
+            assert self._sync_url is not None
+            self._sync_engine = create_engine(self._sync_url)
+            _configure_sqlite(self._sync_engine)
+        with self._sync_engine.connect() as conn:
+            if not write:
+                return work(conn)  # its transaction is rolled back as the connection closes
+            conn.execution_options(**{_WRITE_OPTION: True})
+            with conn.begin():
+                return work(conn)
+
     def upsert(
         self,
         table: Table,
@@ -88,8 +142,17 @@ class Database:
         ``where(excluded)`` limits the update to the existing rows it accepts
         (``excluded`` holds the values that were offered).
         """
-        dialect_insert = postgresql.insert if self.dialect == "postgresql" else sqlite.insert
-        statement = dialect_insert(table).values(**values)
+        if self.dialect == "postgresql":
+            # Imported here: a bot on SQLite never loads PostgreSQL's dialect (2 MB).
+            from sqlalchemy.dialects import postgresql
+
+            pg_statement = postgresql.insert(table).values(**values)
+            return pg_statement.on_conflict_do_update(
+                index_elements=list(key),
+                set_={name: pg_statement.excluded[name] for name in update},
+                where=where(pg_statement.excluded) if where is not None else None,
+            )
+        statement = sqlite.insert(table).values(**values)
         return statement.on_conflict_do_update(
             index_elements=list(key),
             set_={name: statement.excluded[name] for name in update},
@@ -97,7 +160,60 @@ class Database:
         )
 
     async def dispose(self) -> None:
+        if self._worker is not None:
+            worker, self._worker = self._worker, None
+            if self._sync_engine is not None:
+                await worker.run(self._sync_engine.dispose)
+                self._sync_engine = None
+            worker.stop()
         await self.engine.dispose()
+
+
+class SqliteThread:
+    """One thread running functions for the event loop, one at a time, in order.
+
+    One thread, because SQLite takes one writer at a time anyway and the
+    synchronous engine's connection then always stays on the thread that made
+    it. Lighter than a ``ThreadPoolExecutor``: a queue in, a callback out.
+    """
+
+    def __init__(self) -> None:
+        self._jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
+        self._thread = threading.Thread(target=self._serve, name="sqlite", daemon=True)
+        self._thread.start()
+
+    async def run(self, function: Callable[[], _T]) -> _T:
+        future: asyncio.Future[_T] = asyncio.get_running_loop().create_future()
+        self._jobs.put((function, future))
+        return await future
+
+    def stop(self) -> None:
+        """The thread ends once the jobs already queued are done."""
+        self._jobs.put(None)
+
+    def _serve(self) -> None:
+        while (job := self._jobs.get()) is not None:
+            function, future = job
+            try:
+                outcome: tuple[bool, Any] = (True, function())
+            except BaseException as error:  # handed to the awaiting task, whatever it is
+                outcome = (False, error)
+            # A closed loop (RuntimeError) has nobody waiting any more.
+            with contextlib.suppress(RuntimeError):
+                future.get_loop().call_soon_threadsafe(_settle, future, outcome)
+
+
+_Job: TypeAlias = tuple[Callable[[], Any], "asyncio.Future[Any]"]
+
+
+def _settle(future: asyncio.Future[Any], outcome: tuple[bool, Any]) -> None:
+    if future.cancelled():
+        return  # the awaiting task gave up; the work itself is done
+    succeeded, value = outcome
+    if succeeded:
+        future.set_result(value)
+    else:
+        future.set_exception(value)
 
 
 def create_database(url: str, *, search_path: str | None = None) -> Database:
@@ -112,8 +228,10 @@ def create_database(url: str, *, search_path: str | None = None) -> Database:
         if database and database != ":memory:" and not database.startswith("file:"):
             prepare_sqlite_file(Path(database))
         engine = create_async_engine(parsed)
-        _configure_sqlite(engine)
-        return Database(engine)
+        _configure_sqlite(engine.sync_engine)
+        in_file = bool(database) and database != ":memory:" and not database.startswith("file:")
+        sync_url = parsed.set(drivername="sqlite") if in_file else None
+        return Database(engine, sync_url=sync_url)
     connect_args: dict[str, Any] = {}
     if search_path is not None:
         connect_args["server_settings"] = {"search_path": search_path}
@@ -140,8 +258,8 @@ def prepare_sqlite_file(path: Path) -> None:
         os.close(descriptor)
 
 
-def _configure_sqlite(engine: AsyncEngine) -> None:
-    @event.listens_for(engine.sync_engine, "connect")
+def _configure_sqlite(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: DBAPIConnection, _record: ConnectionPoolEntry) -> None:
         # Stop the driver from issuing BEGIN itself; _on_begin does it instead.
         dbapi_connection.isolation_level = None
@@ -155,7 +273,7 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
         finally:
             cursor.close()
 
-    @event.listens_for(engine.sync_engine, "begin")
+    @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:
         if conn.get_execution_options().get(_WRITE_OPTION):
             conn.exec_driver_sql("BEGIN IMMEDIATE")

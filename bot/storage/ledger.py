@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Final, Literal, get_args
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import Connection, bindparam, func, insert, select, update
 
 from bot.ctapi.models import Choice
 from bot.storage.database import AnyRow, Database
@@ -73,6 +73,19 @@ def _entry(row: AnyRow) -> LedgerEntry:
     )
 
 
+# Every play runs these two: built once, so a play only binds its values.
+_START: Final = insert(ledger).values(status="pending").returning(ledger.c.id)
+_FINISH: Final = (
+    update(ledger)
+    .where(ledger.c.id == bindparam("entry_id"), ledger.c.status == "pending")
+    .values(
+        status=bindparam("outcome"),
+        detail_json=bindparam("detail"),
+        finished_at=bindparam("now"),
+    )
+)
+
+
 class LedgerRepository:
     def __init__(self, database: Database) -> None:
         self._db = database
@@ -90,25 +103,23 @@ class LedgerRepository:
         now: datetime,
     ) -> int:
         """Record an attempt as pending (call before sending); returns the entry id."""
-        statement = (
-            insert(ledger)
-            .values(
-                user_id=user_id,
-                guild_id=guild_id,
-                game=game,
-                dom=dom,
-                session=session,
-                lock_id=lock_id,
-                choice=Choice(choice).value if choice else None,
-                logged=logged,
-                status="pending",
-                created_at=now,
-            )
-            .returning(ledger.c.id)
-        )
-        async with self._db.write() as conn:
-            entry_id: int = (await conn.execute(statement)).scalar_one()
-        return entry_id
+        values = {
+            "user_id": user_id,
+            "guild_id": guild_id,
+            "game": game,
+            "dom": dom,
+            "session": session,
+            "lock_id": lock_id,
+            "choice": Choice(choice).value if choice else None,
+            "logged": logged,
+            "created_at": now,
+        }
+
+        def insert_pending(conn: Connection) -> int:
+            return int(conn.execute(_START, values).scalar_one())
+
+        # Committed before this returns: the attempt is durable before it is sent.
+        return await self._db.run_write(insert_pending)
 
     async def finish(
         self, entry_id: int, outcome: Outcome, detail_json: str, now: datetime
@@ -116,13 +127,12 @@ class LedgerRepository:
         """Record how the attempt ended; False if the entry was not pending."""
         if outcome not in _OUTCOMES:
             raise ValueError(f"outcome must be one of {', '.join(_OUTCOMES)}, not {outcome!r}")
-        async with self._db.write() as conn:
-            result = await conn.execute(
-                update(ledger)
-                .where(ledger.c.id == entry_id, ledger.c.status == "pending")
-                .values(status=outcome, detail_json=detail_json, finished_at=now)
-            )
-        return result.rowcount == 1
+        values = {"entry_id": entry_id, "outcome": outcome, "detail": detail_json, "now": now}
+
+        def finish_pending(conn: Connection) -> bool:
+            return conn.execute(_FINISH, values).rowcount == 1
+
+        return await self._db.run_write(finish_pending)
 
     async def get(self, entry_id: int) -> LedgerEntry | None:
         async with self._db.read() as conn:

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Final
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import Connection, delete, func, insert, select, update
 
 from bot.storage.database import AnyRow, Database
 from bot.storage.errors import GuildLimitReached
@@ -90,20 +90,23 @@ class PanelRepository:
             )
 
     async def get(self, panel_id: int) -> Panel | None:
-        async with self._db.read() as conn:
-            row = (
-                await conn.execute(select(*_COLUMNS).where(panels.c.id == panel_id))
-            ).one_or_none()
+        # Every click on a panel reads it: the short way to the database.
+        query = select(*_COLUMNS).where(panels.c.id == panel_id)
+        row = await self._db.run_read(lambda conn: conn.execute(query).one_or_none())
         return None if row is None else _panel(row)
 
     async def record_result(self, panel_id: int, summary_json: str, now: datetime) -> None:
         """Remember the latest result shown on the panel (to redraw it after a restart)."""
-        async with self._db.write() as conn:
-            await conn.execute(
-                update(panels)
-                .where(panels.c.id == panel_id)
-                .values(last_result_json=summary_json, last_result_at=now)
-            )
+        statement = (
+            update(panels)
+            .where(panels.c.id == panel_id)
+            .values(last_result_json=summary_json, last_result_at=now)
+        )
+
+        def record(conn: Connection) -> None:
+            conn.execute(statement)
+
+        await self._db.run_write(record)
 
     async def delete(self, panel_id: int) -> bool:
         async with self._db.write() as conn:

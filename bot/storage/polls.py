@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Final, Literal
 
-from sqlalchemy import Select, func, insert, select, update
+from sqlalchemy import Connection, Select, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.ctapi.models import Choice
@@ -204,8 +204,9 @@ class PollRepository:
             )
 
     async def get(self, poll_id: int) -> Poll | None:
-        async with self._db.read() as conn:
-            row = (await conn.execute(select(*_COLUMNS).where(polls.c.id == poll_id))).one_or_none()
+        # Every choice reads the poll: the short way to the database.
+        query = select(*_COLUMNS).where(polls.c.id == poll_id)
+        row = await self._db.run_read(lambda conn: conn.execute(query).one_or_none())
         return None if row is None else _poll(row)
 
     async def set_choice(
@@ -230,22 +231,24 @@ class PollRepository:
             key=["poll_id", "user_id"],
             update=["choice", "chosen_at"],
         )
-        async with self._db.write() as conn:
+        status_query = (
+            select(polls.c.status).where(polls.c.id == poll_id).with_for_update(read=True)
+        )
+        previous_query = select(poll_choices.c.choice).where(
+            poll_choices.c.poll_id == poll_id, poll_choices.c.user_id == user_id
+        )
+
+        def choose(conn: Connection) -> ChoiceChange | None:
             # Checked inside the write transaction: SQLite's write lock, or the shared
             # row lock on PostgreSQL, keeps begin_close from slipping in between, while
             # members choosing at the same time do not wait for each other.
-            status = await conn.scalar(
-                select(polls.c.status).where(polls.c.id == poll_id).with_for_update(read=True)
-            )
-            if status != "open":
+            if conn.scalar(status_query) != "open":
                 return None
-            previous = await conn.scalar(
-                select(poll_choices.c.choice).where(
-                    poll_choices.c.poll_id == poll_id, poll_choices.c.user_id == user_id
-                )
-            )
-            await conn.execute(statement)
-        return ChoiceChange(Choice(previous) if previous else None)
+            previous = conn.scalar(previous_query)
+            conn.execute(statement)
+            return ChoiceChange(Choice(previous) if previous else None)
+
+        return await self._db.run_write(choose)
 
     async def tally(self, poll_id: int) -> dict[Choice, int]:
         """Members per choice; every choice is present, zero when nobody picked it."""
