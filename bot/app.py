@@ -38,7 +38,7 @@ from discord.ext import commands
 
 import cogs
 from bot.accounts import AccountService
-from bot.config import Settings, SettingsError
+from bot.config import Settings, SettingsError, prepare_data_dir
 from bot.flood import FloodGate
 from bot.games import GameService
 from bot.history import HistoryService
@@ -361,14 +361,7 @@ async def run_bot(settings: Settings) -> None:
     from bot.storage import Storage, StorageError
     from bot.vault import open_vault
 
-    try:
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
-    except OSError as error:
-        raise SettingsError(
-            "DATA_DIR",
-            f"cannot be used as a folder ({error.strerror or type(error).__name__})",
-            "point it to a folder the bot's user can create and write",
-        ) from None
+    prepare_data_dir(settings)
     async with ChastityTrackerClient(settings.ct_api_base_url, settings.ct_api_timeout) as api:
         try:
             storage = await Storage.open(settings.database_url)

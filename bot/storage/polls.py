@@ -16,6 +16,7 @@ from typing import Any, Final, Literal
 
 from sqlalchemy import Connection, Select, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.sql.dml import Insert
 
 from bot.ctapi.models import Choice
 from bot.storage.database import AnyRow, Database
@@ -110,6 +111,30 @@ def _poll(row: AnyRow) -> Poll:
     )
 
 
+def _new_poll(  # noqa: PLR0917 - the poll's own columns, in order
+    guild_id: int,
+    channel_id: int,
+    lock_id: int,
+    created_by: int,
+    ends_at: datetime,
+    now: datetime,
+) -> Insert:
+    """The INSERT of an open poll, returning its row."""
+    return (
+        insert(polls)
+        .values(
+            guild_id=guild_id,
+            channel_id=channel_id,
+            lock_id=lock_id,
+            created_by=created_by,
+            created_at=now,
+            ends_at=ends_at,
+            status="open",
+        )
+        .returning(*_COLUMNS)
+    )
+
+
 def _check_choice(choice: str) -> Choice:
     try:
         return Choice(choice)
@@ -150,21 +175,8 @@ class PollRepository:
             )
             if int(open_here or 0) >= guild_limit:
                 return PollStartRefused(existing=None)
-            row = (
-                await conn.execute(
-                    insert(polls)
-                    .values(
-                        guild_id=guild_id,
-                        channel_id=channel_id,
-                        lock_id=lock_id,
-                        created_by=created_by,
-                        created_at=now,
-                        ends_at=ends_at,
-                        status="open",
-                    )
-                    .returning(*_COLUMNS)
-                )
-            ).one()
+            new_poll = _new_poll(guild_id, channel_id, lock_id, created_by, ends_at, now)
+            row = (await conn.execute(new_poll)).one()
         return _poll(row)
 
     async def active_on_tokens(self, token_hashes: Sequence[bytes]) -> list[Poll]:
@@ -180,19 +192,7 @@ class PollRepository:
         ends_at: datetime,
         now: datetime,
     ) -> Poll:
-        statement = (
-            insert(polls)
-            .values(
-                guild_id=guild_id,
-                channel_id=channel_id,
-                lock_id=lock_id,
-                created_by=created_by,
-                created_at=now,
-                ends_at=ends_at,
-                status="open",
-            )
-            .returning(*_COLUMNS)
-        )
+        statement = _new_poll(guild_id, channel_id, lock_id, created_by, ends_at, now)
         async with self._db.write() as conn:
             row = (await conn.execute(statement)).one()
         return _poll(row)
