@@ -1,10 +1,10 @@
 """Drawing a lock's timeline: the scheduled end over time as a step line, as a PNG.
 
-Pure and synchronous: it runs in a worker thread (``bot.timeline``), never on
-the event loop. matplotlib is imported here, on the first chart, so the bot's
-start-up and memory pay for it only once someone asks for a chart. Only the
-object-oriented API is used (a ``Figure`` with its own Agg canvas, no pyplot):
-pyplot keeps global state that is not safe across threads.
+Pure and synchronous: it runs in the drawing process (``bot.timeline``), never
+on the bot's event loop nor in a thread of the bot's process. matplotlib is
+imported here, in that process, on the first chart, so the bot's start-up and
+memory never pay for it. Only the object-oriented API is used (a ``Figure``
+with its own Agg canvas, no pyplot): pyplot keeps global state.
 """
 
 from __future__ import annotations
