@@ -246,6 +246,9 @@ class FakeInteraction:
     followup_ids: list[int] = field(default_factory=list)
 
 
+LISTEN_BACKLOG = 4096
+
+
 class FakeDiscord:
     # Every REST route is built on discord.http.Route.BASE, a process-wide
     # setting: two fakes at once would receive each other's requests.
@@ -305,7 +308,9 @@ class FakeDiscord:
         self._routes(app.router)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        # Discord accepts a crowd's connections at once; aiohttp's default backlog (128)
+        # would drop the SYNs of a burst and delay those members by a 1 s retransmit.
+        site = web.TCPSite(self._runner, "127.0.0.1", 0, backlog=LISTEN_BACKLOG)
         await site.start()
         server = site._server
         assert server is not None

@@ -50,6 +50,7 @@ STATS_PATH: Final = "/api/v2/stats.php"
 SESSIONS_PATH: Final = "/api/v2/sessions.php"
 HISTORIES_PATH: Final = "/api/v2/histories.php"
 LOOPBACK: Final = "127.0.0.1"
+LISTEN_BACKLOG: Final = 4096  # connections waiting to be accepted
 DEFAULT_SCHEDULE: Final = timedelta(days=7)
 
 _log = logging.getLogger(__name__)
@@ -106,7 +107,8 @@ class FakeChastityTracker:
         try:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             sock.bind((LOOPBACK, self._requested_port))
-            site = web.SockSite(runner, sock)
+            # As a real web server would: a burst of new connections is not dropped.
+            site = web.SockSite(runner, sock, backlog=LISTEN_BACKLOG)
             await site.start()
         except BaseException:
             sock.close()
