@@ -65,7 +65,7 @@ from typing import Any
 
 from bench.bot_process import DISCORD_TOKEN
 from bench.driver import BenchHarness, BotProcess, CtProcess, Stopwatch, start_discord
-from bench.report import Figures, ratios, table
+from bench.report import Figures, ratios, spread, table
 from bench.scenarios import BASELINE, BOTS, PROJECT, SCENARIOS, Action, Run, Scenario, World
 from bot.config import Settings
 from bot.secrets import Secret
@@ -153,6 +153,7 @@ async def run_bot(  # noqa: PLR0917
     latency: float,
     workdir: Path,
     profile_dir: Path | None = None,
+    round_index: int = 0,
 ) -> Figures:
     world = scenario.build_world(WARMUP + n)
     ct = CtProcess(latency)
@@ -161,8 +162,8 @@ async def run_bot(  # noqa: PLR0917
     harness = BenchHarness(fake, discord_world, clock, snowflake)
     remote: BotProcess | None = None
     try:
-        data_dir = workdir / f"{scenario.name}-{n}-{bot}"
-        data_dir.mkdir()
+        data_dir = workdir / f"{scenario.name}-{n}-{bot}" / str(round_index)
+        data_dir.mkdir(parents=True)
         settings = Settings(
             discord_token=Secret(DISCORD_TOKEN),
             data_dir=data_dir,
@@ -237,17 +238,28 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
     workdir = Path(tempfile.mkdtemp(prefix="crowd-bench-"))
     try:
         for scenario, n in cases(args):
-            figures = {
-                bot: await run_bot(scenario, bot, n, args.latency, workdir, args.profile)
-                for bot in args.bots
-            }
+            runs: dict[str, list[Figures]] = {bot: [] for bot in args.bots}
+            for round_index in range(args.repeat):
+                # Alternating which bot goes first: a machine that slows down or speeds
+                # up during the run then weighs on both bots alike.
+                order = args.bots if round_index % 2 == 0 else args.bots[::-1]
+                for bot in order:
+                    profile = args.profile if round_index == 0 else None
+                    runs[bot].append(
+                        await run_bot(scenario, bot, n, args.latency, workdir, profile, round_index)
+                    )
+            figures = {bot: Figures.combined(runs[bot]) for bot in args.bots}
             title = f"{scenario.name}, N={n}: {n} {scenario.title}"
-            print(table(title, figures) + "\n", flush=True)
+            print(table(title, figures), flush=True)
+            if args.repeat > 1 and PROJECT in runs and BASELINE in runs:
+                print(spread(runs[PROJECT], runs[BASELINE]), flush=True)
+            print(flush=True)
             entry: dict[str, Any] = {
                 "scenario": scenario.name,
                 "n": n,
                 "title": scenario.title,
                 "bots": {bot: f.as_dict() for bot, f in figures.items()},
+                "runs": {bot: [f.as_dict() for f in runs[bot]] for bot in args.bots},
             }
             if PROJECT in figures and BASELINE in figures:
                 entry["ratios"] = ratios(figures[PROJECT], figures[BASELINE])
@@ -286,6 +298,15 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         default=",".join(BOTS),
         help="comma-separated: project,baseline (default both; ratios need both)",
     )
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=1,
+        help=(
+            "run each bot this many times per scenario, alternating which goes first; "
+            "the table shows each figure's median (counts: the worst run)"
+        ),
+    )
     parser.add_argument("--json", type=Path, help="also write the figures to this JSON file")
     parser.add_argument("--keep", action="store_true", help="keep the bots' data and logs")
     parser.add_argument(
@@ -304,6 +325,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     unknown = set(args.bots) - set(BOTS)
     if unknown or not args.bots:
         parser.error(f"--bots takes {', '.join(BOTS)}")
+    if args.repeat < 1:
+        parser.error("--repeat is at least 1")
     if args.n and any(n < 1 for n in args.n):
         parser.error("--n is at least 1")
     return args

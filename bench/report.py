@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import math
+import statistics
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
-from typing import Any
+from dataclasses import asdict, dataclass, fields
+from typing import Any, Final
 
 from bench.driver import Stopwatch
 
@@ -105,6 +106,32 @@ class Figures:
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
 
+    @classmethod
+    def combined(cls, runs: Sequence[Figures]) -> Figures:
+        """Several runs of one bot as one: the median of each measurement, the worst count.
+
+        Misses and failures are the worst run's, so a bad run is never hidden.
+        """
+        values: dict[str, Any] = {}
+        for spec in fields(cls):
+            seen = [getattr(run, spec.name) for run in runs]
+            if spec.name in _WORST_HIGH:
+                values[spec.name] = max(seen)
+            elif spec.name in _WORST_LOW:
+                values[spec.name] = min(seen)
+            else:
+                known = [value for value in seen if value is not None]
+                values[spec.name] = statistics.median(known) if known else None
+        return cls(**values)
+
+
+# Counts where a higher (lower) figure is worse; combined runs keep their worst.
+_WORST_HIGH: Final = frozenset(
+    {"missed_acks", "unanswered", "ct_requests", "ct_connections", "ct_errors",
+     "discord_requests", "interactions"}
+)  # fmt: skip
+_WORST_LOW: Final = frozenset({"completed"})
+
 
 def _errors(counts: dict[str, Any]) -> int:
     return sum(n for status, n in counts["per_status"].items() if int(status) >= 400)
@@ -173,3 +200,18 @@ def table(title: str, figures: dict[str, Figures]) -> str:
             + "".join(f"{_cell(getattr(figures[bot], name), fmt):>12}" for bot in bots)
         )
     return "\n".join(lines)
+
+
+def spread(project: Sequence[Figures], baseline: Sequence[Figures]) -> str:
+    """Each round's CPU and p99 ratios, so the median's steadiness can be judged."""
+
+    def each(name: str) -> str:
+        return " ".join(
+            ratio(getattr(mine, name), getattr(theirs, name))
+            for mine, theirs in zip(project, baseline, strict=True)
+        )
+
+    return (
+        f"{'rounds, CPU/interaction':<26}{each('cpu_ms_per_interaction')}\n"
+        f"{'rounds, first p99':<26}{each('first_p99_ms')}"
+    )

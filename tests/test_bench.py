@@ -9,12 +9,13 @@ import math
 import re
 import subprocess
 import sys
+from dataclasses import fields
 from pathlib import Path
 
 import pytest
 
 from bench import redaction
-from bench.report import ROWS
+from bench.report import ROWS, Figures
 from bench.scenarios import BOTS, PROJECT, SCENARIOS
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -74,6 +75,26 @@ def test_crowd_benchmark_reports_every_figure_for_both_bots(tmp_path: Path) -> N
             assert uses_ct[name][bot]["ct_connections"] >= 0, (name, bot)
     assert "first response p99 (ms)" in run.stdout
     assert re.search(r"\d+\.\d\dx$", run.stdout, re.MULTILINE)
+
+
+def figures(**changes: object) -> Figures:
+    base: dict[str, object] = {
+        spec.name: (0 if spec.type in ("int", int) else 1.0) for spec in fields(Figures)
+    }
+    return Figures(**(base | changes))  # type: ignore[arg-type]
+
+
+def test_repeated_runs_combine_as_medians_keeping_the_worst_counts() -> None:
+    runs = [
+        figures(cpu_ms_per_interaction=3.0, first_p99_ms=200.0, missed_acks=0, completed=300),
+        figures(cpu_ms_per_interaction=9.0, first_p99_ms=100.0, missed_acks=2, completed=298),
+        figures(cpu_ms_per_interaction=4.0, first_p99_ms=None, missed_acks=1, completed=299),
+    ]
+    combined = Figures.combined(runs)
+    assert combined.cpu_ms_per_interaction == 4.0
+    assert combined.first_p99_ms == 150.0  # the median of the runs that had one
+    assert combined.missed_acks == 2
+    assert combined.completed == 298
 
 
 def test_lock_lookup_benchmark_prints_a_line_per_lock_count(
