@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from collections.abc import Sequence
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import Connection, event, insert, select
 
 from bot.storage import Storage
-from bot.storage.database import SqliteThread
+from bot.storage.database import SqliteThread, Work
 from bot.storage.schema import ledger
 
 NOW = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
@@ -70,19 +72,154 @@ async def test_a_read_sees_what_the_async_side_wrote(storage: Storage) -> None:
     assert await storage._database.run_read(count) == [5]
 
 
+def run_each(works: Sequence[Work[Any]], write: bool) -> list[tuple[bool, Any]]:
+    """A stand-in for the database: each work called with no connection."""
+    outcomes: list[tuple[bool, Any]] = []
+    for work in works:
+        try:
+            outcomes.append((True, work(None)))  # type: ignore[arg-type]
+        except Exception as error:
+            outcomes.append((False, error))
+    return outcomes
+
+
 async def test_the_sqlite_thread_survives_errors_and_abandoned_jobs() -> None:
-    worker = SqliteThread()
+    worker = SqliteThread(run_each)
     release = threading.Event()
     try:
         with pytest.raises(ZeroDivisionError):
-            await worker.run(lambda: 1 / 0)
+            await worker.run(lambda _conn: 1 / 0, write=False)
         # A job whose task gives up still runs to its end; the thread goes on after it.
-        slow = asyncio.create_task(worker.run(lambda: release.wait(5)))
+        slow = asyncio.create_task(worker.call(lambda: release.wait(5)))
         await asyncio.sleep(0.01)
         slow.cancel()
         with pytest.raises(asyncio.CancelledError):
             await slow
         release.set()
-        assert await worker.run(lambda: threading.current_thread().name) == "sqlite"
+        assert await worker.call(lambda: threading.current_thread().name) == "sqlite"
     finally:
         worker.stop()
+
+
+def returns(value: int) -> Work[int]:
+    return lambda _conn: value
+
+
+async def test_work_queued_together_is_batched_by_kind_in_order() -> None:
+    batches: list[tuple[bool, list[int]]] = []
+
+    def record(works: Sequence[Work[Any]], write: bool) -> list[tuple[bool, Any]]:
+        outcomes = run_each(works, write)
+        batches.append((write, [value for _, value in outcomes]))
+        return outcomes
+
+    worker = SqliteThread(record)
+    release = threading.Event()
+    try:
+        held = asyncio.create_task(worker.call(lambda: release.wait(5)))
+        await asyncio.sleep(0.01)
+        kinds = [True, True, True, False, False, True]
+        jobs = [
+            asyncio.create_task(worker.run(returns(n), write=write))
+            for n, write in enumerate(kinds)
+        ]
+        await asyncio.sleep(0.01)
+        release.set()
+        assert await held
+        assert await asyncio.gather(*jobs) == list(range(len(kinds)))
+    finally:
+        worker.stop()
+    assert batches == [(True, [0, 1, 2]), (False, [3, 4]), (True, [5])]
+
+
+async def hold_the_thread(storage: Storage, release: threading.Event) -> asyncio.Task[bool]:
+    """Keep the SQLite thread busy until ``release``, so the next work queues up."""
+    database = storage._database
+    await database.run_read(lambda conn: None)  # the thread exists from here on
+    assert database._worker is not None
+    held = asyncio.create_task(database._worker.call(lambda: release.wait(5)))
+    await asyncio.sleep(0.01)
+    return held
+
+
+def count_transactions(storage: Storage) -> list[str]:
+    started: list[str] = []
+    engine = storage._database._sync_engine
+    assert engine is not None
+    event.listen(engine, "begin", lambda conn: started.append("begin"))
+    return started
+
+
+async def test_plays_starting_together_share_one_commit_and_each_get_their_entry(
+    sqlite_storage: Storage,
+) -> None:
+    release = threading.Event()
+    held = await hold_the_thread(sqlite_storage, release)
+    transactions = count_transactions(sqlite_storage)
+    starts = [
+        asyncio.create_task(
+            sqlite_storage.ledger.start(user, None, "dice", False, 5, None, None, True, NOW)
+        )
+        for user in range(20)
+    ]
+    await asyncio.sleep(0.01)
+    release.set()
+    await held
+    entry_ids = await asyncio.gather(*starts)
+    assert len(transactions) == 1
+    assert len(set(entry_ids)) == 20
+    for user, entry_id in enumerate(entry_ids):
+        entry = await sqlite_storage.ledger.get(entry_id)
+        assert entry is not None
+        assert (entry.user_id, entry.status) == (user, "pending")
+
+
+async def test_a_failing_work_in_a_batch_fails_alone(sqlite_storage: Storage) -> None:
+    def add(user_id: int) -> Work[int]:
+        def work(conn: Connection) -> int:
+            return int(
+                conn.execute(
+                    insert(ledger).values(pending(user_id)).returning(ledger.c.id)
+                ).scalar_one()
+            )
+
+        return work
+
+    def add_then_fail(conn: Connection) -> None:
+        conn.execute(insert(ledger).values(pending(99)))
+        raise LookupError("after the insert")
+
+    release = threading.Event()
+    held = await hold_the_thread(sqlite_storage, release)
+    database = sqlite_storage._database
+    jobs = [
+        asyncio.create_task(database.run_write(add(1))),
+        asyncio.create_task(database.run_write(add_then_fail)),
+        asyncio.create_task(database.run_write(add(2))),
+    ]
+    await asyncio.sleep(0.01)
+    release.set()
+    await held
+    first, failed, last = await asyncio.gather(*jobs, return_exceptions=True)
+    assert isinstance(failed, LookupError)
+    assert isinstance(first, int)
+    assert isinstance(last, int)
+    assert sorted(await users_in_ledger(sqlite_storage)) == [1, 2]
+
+
+async def test_a_read_queued_after_a_write_sees_it(sqlite_storage: Storage) -> None:
+    release = threading.Event()
+    held = await hold_the_thread(sqlite_storage, release)
+    start = asyncio.create_task(
+        sqlite_storage.ledger.start(3, None, "dice", False, 11, None, None, True, NOW)
+    )
+    sessions = asyncio.create_task(
+        sqlite_storage._database.run_read(
+            lambda conn: list(conn.scalars(select(ledger.c.session)).all())
+        )
+    )
+    await asyncio.sleep(0.01)
+    release.set()
+    await held
+    await start
+    assert await sessions == [11]

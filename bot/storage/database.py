@@ -14,8 +14,11 @@ awaits: on SQLite, aiosqlite crosses to its thread and back for every cursor,
 statement, fetch, commit and rollback, about a dozen times per transaction,
 and each crossing costs more than the statement. So with a database file the
 whole function runs in one crossing, on a dedicated thread with a synchronous
-engine on the same file (same connection rules). On PostgreSQL it runs through
-``AsyncConnection.run_sync``.
+engine on the same file (same connection rules). Work that queues up there
+while the thread is busy (a crowd's plays) shares one transaction: one commit
+for many ledger entries. So such a function must only use its connection: if
+one of a batch raises, the others run again, each in its own transaction. On
+PostgreSQL it runs through ``AsyncConnection.run_sync``.
 """
 
 from __future__ import annotations
@@ -28,8 +31,10 @@ import queue
 import sqlite3
 import stat
 import threading
+from collections import deque
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final, TypeAlias, TypeVar
 
@@ -113,20 +118,47 @@ class Database:
             async with transaction as conn:
                 return await conn.run_sync(work)
         if self._worker is None:
-            self._worker = SqliteThread()
-        return await self._worker.run(lambda: self._in_worker(work, write))
+            self._worker = SqliteThread(self._run_batch)
+        result: _T = await self._worker.run(work, write=write)
+        return result
 
-    def _in_worker(self, work: Work[_T], write: bool) -> _T:
+    def _run_batch(self, works: Sequence[Work[Any]], write: bool) -> list[_Outcome]:
+        """On the SQLite thread: ``works`` that queued up together, in one transaction.
+
+        Group commit: under a crowd, a transaction per play costs more than its
+        statements. Each caller still hears only after the commit. If any work
+        raises, that transaction is rolled back and each work runs again in a
+        transaction of its own, so a failure reaches only its own caller.
+        """
+        engine = self._sync()
+        if len(works) > 1:
+            try:
+                return [(True, value) for value in self._in_transaction(engine, works, write)]
+            except Exception:
+                log.debug("a batch of %d failed; running them one by one", len(works))
+        outcomes: list[_Outcome] = []
+        for work in works:
+            try:
+                outcomes.append((True, self._in_transaction(engine, [work], write)[0]))
+            except BaseException as error:  # handed to the awaiting task, whatever it is
+                outcomes.append((False, error))
+        return outcomes
+
+    def _sync(self) -> Engine:
         if self._sync_engine is None:
             assert self._sync_url is not None
             self._sync_engine = create_engine(self._sync_url)
             _configure_sqlite(self._sync_engine)
-        with self._sync_engine.connect() as conn:
+        return self._sync_engine
+
+    @staticmethod
+    def _in_transaction(engine: Engine, works: Sequence[Work[Any]], write: bool) -> list[Any]:
+        with engine.connect() as conn:
             if not write:
-                return work(conn)  # its transaction is rolled back as the connection closes
+                return [work(conn) for work in works]  # rolled back as the connection closes
             conn.execution_options(**{_WRITE_OPTION: True})
             with conn.begin():
-                return work(conn)
+                return [work(conn) for work in works]
 
     def upsert(
         self,
@@ -163,28 +195,42 @@ class Database:
         if self._worker is not None:
             worker, self._worker = self._worker, None
             if self._sync_engine is not None:
-                await worker.run(self._sync_engine.dispose)
+                await worker.call(self._sync_engine.dispose)
                 self._sync_engine = None
             worker.stop()
         await self.engine.dispose()
 
 
 class SqliteThread:
-    """One thread running functions for the event loop, one at a time, in order.
+    """One thread running the database's work for the event loop, in order.
 
     One thread, because SQLite takes one writer at a time anyway and the
     synchronous engine's connection then always stays on the thread that made
     it. Lighter than a ``ThreadPoolExecutor``: a queue in, a callback out.
+
+    Work that queued up while the thread was busy is handed to ``run_batch``
+    together (consecutive reads, or consecutive writes, at most ``BATCH_LIMIT``),
+    and its callers are woken with one callback.
     """
 
-    def __init__(self) -> None:
+    BATCH_LIMIT: Final = 100
+
+    def __init__(self, run_batch: Callable[[Sequence[Work[Any]], bool], list[_Outcome]]) -> None:
+        self._run_batch = run_batch
         self._jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
         self._thread = threading.Thread(target=self._serve, name="sqlite", daemon=True)
         self._thread.start()
 
-    async def run(self, function: Callable[[], _T]) -> _T:
+    async def run(self, work: Work[_T], *, write: bool) -> _T:
+        """``work`` in a transaction, maybe with others queued at the same time."""
         future: asyncio.Future[_T] = asyncio.get_running_loop().create_future()
-        self._jobs.put((function, future))
+        self._jobs.put(_Job(work, write, future))
+        return await future
+
+    async def call(self, function: Callable[[], _T]) -> _T:
+        """``function`` on this thread, by itself and outside any transaction."""
+        future: asyncio.Future[_T] = asyncio.get_running_loop().create_future()
+        self._jobs.put(_Job(None, False, future, alone=function))
         return await future
 
     def stop(self) -> None:
@@ -192,28 +238,81 @@ class SqliteThread:
         self._jobs.put(None)
 
     def _serve(self) -> None:
-        while (job := self._jobs.get()) is not None:
-            function, future = job
-            try:
-                outcome: tuple[bool, Any] = (True, function())
-            except BaseException as error:  # handed to the awaiting task, whatever it is
-                outcome = (False, error)
+        waiting: deque[_Job] = deque()
+        stopping = False
+        while waiting or not stopping:
+            if not waiting:
+                job = self._jobs.get()
+                if job is None:
+                    return
+                waiting.append(job)
+            stopping = self._take_queued(waiting) or stopping
+            batch = self._next_batch(waiting)
+            alone = batch[0].alone
+            if alone is not None:
+                outcomes = [_outcome_of(alone)]
+            else:
+                works = [job.work for job in batch if job.work is not None]
+                outcomes = self._run_batch(works, batch[0].write)
+            settled = list(zip((job.future for job in batch), outcomes, strict=True))
             # A closed loop (RuntimeError) has nobody waiting any more.
             with contextlib.suppress(RuntimeError):
-                future.get_loop().call_soon_threadsafe(_settle, future, outcome)
+                batch[0].future.get_loop().call_soon_threadsafe(_settle_all, settled)
+
+    def _next_batch(self, waiting: deque[_Job]) -> list[_Job]:
+        """The first job waiting, with those after it that can share its transaction."""
+        first = waiting.popleft()
+        batch = [first]
+        if first.alone is not None:
+            return batch
+        while (
+            waiting
+            and waiting[0].alone is None
+            and waiting[0].write == first.write
+            and len(batch) < self.BATCH_LIMIT
+        ):
+            batch.append(waiting.popleft())
+        return batch
+
+    def _take_queued(self, waiting: deque[_Job]) -> bool:
+        """Move every job queued meanwhile to ``waiting``; True if a stop came with them."""
+        while True:
+            try:
+                job = self._jobs.get_nowait()
+            except queue.Empty:
+                return False
+            if job is None:
+                return True
+            waiting.append(job)
 
 
-_Job: TypeAlias = tuple[Callable[[], Any], "asyncio.Future[Any]"]
+_Outcome: TypeAlias = tuple[bool, Any]
+"""(True, the work's result) or (False, the exception it raised)."""
 
 
-def _settle(future: asyncio.Future[Any], outcome: tuple[bool, Any]) -> None:
-    if future.cancelled():
-        return  # the awaiting task gave up; the work itself is done
-    succeeded, value = outcome
-    if succeeded:
-        future.set_result(value)
-    else:
-        future.set_exception(value)
+@dataclass(frozen=True, slots=True)
+class _Job:
+    work: Work[Any] | None
+    write: bool
+    future: asyncio.Future[Any]
+    alone: Callable[[], Any] | None = None  # not database work: run by itself, as it is
+
+
+def _outcome_of(function: Callable[[], Any]) -> _Outcome:
+    try:
+        return (True, function())
+    except BaseException as error:  # handed to the awaiting task, whatever it is
+        return (False, error)
+
+
+def _settle_all(settled: list[tuple[asyncio.Future[Any], _Outcome]]) -> None:
+    for future, (succeeded, value) in settled:
+        if future.cancelled():
+            continue  # the awaiting task gave up; the work itself is done
+        if succeeded:
+            future.set_result(value)
+        else:
+            future.set_exception(value)
 
 
 def create_database(url: str, *, search_path: str | None = None) -> Database:
