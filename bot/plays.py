@@ -10,7 +10,7 @@ import asyncio
 import dataclasses
 import json
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
@@ -64,8 +64,16 @@ def outcome_of(error: ChastityTrackerError) -> Outcome:
 
 
 def result_detail(result: PlayResult) -> str:
-    data: dict[str, Any] = dataclasses.asdict(result)
-    return json.dumps(data, default=str, sort_keys=True)
+    """The whole result as JSON: what ``dataclasses.asdict`` gives, without its deep copy."""
+    data: dict[str, Any] = {
+        field.name: getattr(result, field.name) for field in dataclasses.fields(result)
+    }
+    return json.dumps(data, default=_plain, sort_keys=True)
+
+
+def _plain(value: object) -> object:
+    # The result's ``extra`` is a read-only mapping; datetimes are written as str() does.
+    return dict(value) if isinstance(value, Mapping) else str(value)
 
 
 def error_detail(error: BaseException) -> str:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 
@@ -13,15 +15,19 @@ from bot.ctapi import (
     Choice,
     DiceResult,
     Game,
+    LinkResult,
+    LuckResult,
     MalformedResponse,
     NotSent,
     Operation,
     OutcomeUnknown,
+    PlayResult,
     ServerError,
 )
-from bot.plays import Attempt, recorded
+from bot.plays import Attempt, recorded, result_detail
 from bot.storage import Storage
 from bot.storage.ledger import LedgerEntry
+from tests.contract_examples import DICE_EXAMPLE, LINK_EXAMPLE, LUCK_EXAMPLE
 
 NOW = datetime(2026, 2, 1, 12, 0, tzinfo=UTC)
 MEMBER = 41
@@ -165,3 +171,20 @@ async def test_the_attempt_is_recorded_as_given(sqlite_storage: Storage) -> None
         None,
     )
     assert entry.created_at == NOW
+
+
+@pytest.mark.parametrize(
+    ("result_type", "example"),
+    [(DiceResult, DICE_EXAMPLE), (LuckResult, LUCK_EXAMPLE), (LinkResult, LINK_EXAMPLE)],
+)
+def test_the_ledger_keeps_the_whole_result_as_plain_json(
+    result_type: type[PlayResult], example: dict[str, Any]
+) -> None:
+    data = example | {"later_field": {"nested": [1, {"deep": "2"}]}}
+    result = result_type.parse(data)
+    detail = json.loads(result_detail(result))
+    assert detail["extra"] == {"later_field": {"nested": [1, {"deep": "2"}]}}
+    assert detail["scheduled_end"] == str(result.scheduled_end)
+    assert detail["operation"] == result.operation.value
+    # Every field of the result, written as dataclasses.asdict would give it.
+    assert detail == json.loads(json.dumps(dataclasses.asdict(result), default=str))
