@@ -254,10 +254,13 @@ class SqliteThread:
             else:
                 works = [job.work for job in batch if job.work is not None]
                 outcomes = self._run_batch(works, batch[0].write)
-            settled = list(zip((job.future for job in batch), outcomes, strict=True))
-            # A closed loop (RuntimeError) has nobody waiting any more.
-            with contextlib.suppress(RuntimeError):
-                batch[0].future.get_loop().call_soon_threadsafe(_settle_all, settled)
+            by_loop: dict[asyncio.AbstractEventLoop, list[_Settled]] = {}
+            for job, outcome in zip(batch, outcomes, strict=True):
+                by_loop.setdefault(job.future.get_loop(), []).append((job.future, outcome))
+            for loop, settled in by_loop.items():
+                # A closed loop (RuntimeError) has nobody waiting any more.
+                with contextlib.suppress(RuntimeError):
+                    loop.call_soon_threadsafe(_settle_all, settled)
 
     def _next_batch(self, waiting: deque[_Job]) -> list[_Job]:
         """The first job waiting, with those after it that can share its transaction."""
@@ -305,7 +308,10 @@ def _outcome_of(function: Callable[[], Any]) -> _Outcome:
         return (False, error)
 
 
-def _settle_all(settled: list[tuple[asyncio.Future[Any], _Outcome]]) -> None:
+_Settled: TypeAlias = tuple["asyncio.Future[Any]", _Outcome]
+
+
+def _settle_all(settled: list[_Settled]) -> None:
     for future, (succeeded, value) in settled:
         if future.cancelled():
             continue  # the awaiting task gave up; the work itself is done
