@@ -93,8 +93,15 @@ async def store_accounts(settings: Settings, world: World, members: list[FakeMem
         now = datetime.now(UTC)
         for member_index, user_index in world.accounts.items():
             user = world.users[user_index]
+            # As connect leaves it: the member's own LINK token already looked for
+            # (these members run no LINK game of their own), so a vote asks nothing more.
             await storage.accounts.upsert(
-                members[member_index].id, vault.encrypt(Secret(user["token"])), user["nick"], now
+                members[member_index].id,
+                vault.encrypt(Secret(user["token"])),
+                user["nick"],
+                now,
+                link_token_hash=None,
+                link_checked_at=now,
             )
     finally:
         await storage.close()
