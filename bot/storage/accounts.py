@@ -56,6 +56,16 @@ _COLUMNS: Final = (
 _BY_ID: Final = select(*_COLUMNS).where(accounts.c.user_id == bindparam("user_id"))
 
 
+_REPLACED_AT_CONNECT: Final = (
+    "token_ciphertext",
+    "nick",
+    "connected_at",
+    "needs_reconnect",
+    "link_token_hash",
+    "link_checked_at",
+)
+
+
 class AccountRepository:
     def __init__(self, database: Database) -> None:
         self._db = database
@@ -71,30 +81,19 @@ class AccountRepository:
         link_checked_at: datetime | None = None,
     ) -> None:
         """Store the account; connecting again replaces the token and starts afresh."""
-        statement = self._db.upsert(
-            accounts,
-            {
-                "user_id": user_id,
-                "token_ciphertext": token_ciphertext,
-                "nick": nick,
-                "connected_at": now,
-                "needs_reconnect": False,
-                "link_token_hash": link_token_hash,
-                "link_checked_at": link_checked_at,
-            },
-            key=["user_id"],
-            update=[
-                "token_ciphertext",
-                "nick",
-                "connected_at",
-                "needs_reconnect",
-                "link_token_hash",
-                "link_checked_at",
-            ],
-        )
+        statement = self._db.upsert_by_key(accounts, key=["user_id"], update=_REPLACED_AT_CONNECT)
+        row = {
+            "user_id": user_id,
+            "token_ciphertext": token_ciphertext,
+            "nick": nick,
+            "connected_at": now,
+            "needs_reconnect": False,
+            "link_token_hash": link_token_hash,
+            "link_checked_at": link_checked_at,
+        }
 
         def store(conn: Connection) -> None:
-            conn.execute(statement)
+            conn.execute(statement, row)
 
         # A crowd connecting at once writes one account each: the short way.
         await self._db.run_write(store)

@@ -72,6 +72,7 @@ class Database:
         self._sync_url = sync_url
         self._sync_engine: Engine | None = None
         self._worker: SqliteThread | None = None
+        self._upserts: dict[tuple[str, tuple[str, ...], tuple[str, ...]], Insert] = {}
 
     def __repr__(self) -> str:
         return f"Database({self.url_for_display!r})"
@@ -174,22 +175,49 @@ class Database:
         ``where(excluded)`` limits the update to the existing rows it accepts
         (``excluded`` holds the values that were offered).
         """
+        return self._on_conflict(table, values, key, update, where)
+
+    def _on_conflict(
+        self,
+        table: Table,
+        values: Mapping[str, Any],
+        key: Sequence[str],
+        update: Sequence[str],
+        where: Callable[[Any], ColumnElement[bool]] | None,
+    ) -> Insert:
         if self.dialect == "postgresql":
             # Imported here: a bot on SQLite never loads PostgreSQL's dialect (2 MB).
             from sqlalchemy.dialects import postgresql
 
-            pg_statement = postgresql.insert(table).values(**values)
+            pg_statement = postgresql.insert(table)
+            if values:
+                pg_statement = pg_statement.values(**values)
             return pg_statement.on_conflict_do_update(
                 index_elements=list(key),
                 set_={name: pg_statement.excluded[name] for name in update},
                 where=where(pg_statement.excluded) if where is not None else None,
             )
-        statement = sqlite.insert(table).values(**values)
+        statement = sqlite.insert(table)
+        if values:
+            statement = statement.values(**values)
         return statement.on_conflict_do_update(
             index_elements=list(key),
             set_={name: statement.excluded[name] for name in update},
             where=where(statement.excluded) if where is not None else None,
         )
+
+    def upsert_by_key(self, table: Table, *, key: Sequence[str], update: Sequence[str]) -> Insert:
+        """:meth:`upsert` without values, built once per shape: execute it with the row.
+
+        For the upserts a crowd runs (a poll choice, a connect, an anonymous vote):
+        building the statement anew for every row costs more than running it. The
+        columns inserted are the keys of the parameters it is executed with.
+        """
+        shape = (table.name, tuple(key), tuple(update))
+        statement = self._upserts.get(shape)
+        if statement is None:
+            statement = self._upserts[shape] = self._on_conflict(table, {}, key, update, None)
+        return statement
 
     async def dispose(self) -> None:
         if self._worker is not None:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Final, Literal
 
-from sqlalchemy import Connection, Select, func, insert, select, update
+from sqlalchemy import Connection, Select, bindparam, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.dml import Insert
 
@@ -88,6 +88,14 @@ _COLUMNS: Final = (
     polls.c.outcome,
     polls.c.result_json,
     polls.c.closing_owner,
+)
+
+# A poll choice runs these: built once, so a choice only binds its values.
+_STATUS_FOR_CHOICE: Final = (
+    select(polls.c.status).where(polls.c.id == bindparam("poll_id")).with_for_update(read=True)
+)
+_PREVIOUS_CHOICE: Final = select(poll_choices.c.choice).where(
+    poll_choices.c.poll_id == bindparam("poll_id"), poll_choices.c.user_id == bindparam("user_id")
 )
 
 
@@ -225,27 +233,20 @@ class PollRepository:
         """:meth:`set_choice`, saying which choice it replaced; None when the poll is not open."""
         stored = _check_choice(choice).value
         chosen_at = now if now is not None else datetime.now(UTC)
-        statement = self._db.upsert(
-            poll_choices,
-            {"poll_id": poll_id, "user_id": user_id, "choice": stored, "chosen_at": chosen_at},
-            key=["poll_id", "user_id"],
-            update=["choice", "chosen_at"],
+        statement = self._db.upsert_by_key(
+            poll_choices, key=["poll_id", "user_id"], update=["choice", "chosen_at"]
         )
-        status_query = (
-            select(polls.c.status).where(polls.c.id == poll_id).with_for_update(read=True)
-        )
-        previous_query = select(poll_choices.c.choice).where(
-            poll_choices.c.poll_id == poll_id, poll_choices.c.user_id == user_id
-        )
+        row = {"poll_id": poll_id, "user_id": user_id, "choice": stored, "chosen_at": chosen_at}
+        ids = {"poll_id": poll_id, "user_id": user_id}
 
         def choose(conn: Connection) -> ChoiceChange | None:
             # Checked inside the write transaction: SQLite's write lock, or the shared
             # row lock on PostgreSQL, keeps begin_close from slipping in between, while
             # members choosing at the same time do not wait for each other.
-            if conn.scalar(status_query) != "open":
+            if conn.scalar(_STATUS_FOR_CHOICE, {"poll_id": poll_id}) != "open":
                 return None
-            previous = conn.scalar(previous_query)
-            conn.execute(statement)
+            previous = conn.scalar(_PREVIOUS_CHOICE, ids)
+            conn.execute(statement, row)
             return ChoiceChange(Choice(previous) if previous else None)
 
         return await self._db.run_write(choose)
