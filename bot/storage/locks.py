@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Final
 
-from sqlalchemy import Select, delete, func, insert, select, update
+from sqlalchemy import Select, bindparam, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from bot.storage.database import AnyRow, Database
@@ -72,6 +72,21 @@ _COLUMNS: Final = (
     locks.c.created_by,
     locks.c.created_at,
     locks.c.token_hash,
+)
+
+# Every vote looks its lock up with one of these: built once, so a vote only binds values.
+_BY_ID: Final = select(*_COLUMNS).where(locks.c.id == bindparam("id"))
+_BY_NAME: Final = select(*_COLUMNS).where(
+    locks.c.guild_id == bindparam("guild_id"), locks.c.name_key == bindparam("name_key")
+)
+_BY_TOKEN: Final = (
+    select(*_COLUMNS)
+    .where(
+        locks.c.guild_id == bindparam("guild_id"),
+        locks.c.token_hash.in_(bindparam("hashes", expanding=True)),
+    )
+    .order_by(locks.c.id)
+    .limit(1)
 )
 
 
@@ -145,23 +160,14 @@ class LockRepository:
         return _lock(row)
 
     async def get(self, lock_id: int) -> Lock | None:
-        return await self._one(select(*_COLUMNS).where(locks.c.id == lock_id))
+        return await self._one(_BY_ID, {"id": lock_id})
 
     async def get_by_name(self, guild_id: int, name: str) -> Lock | None:
-        return await self._one(
-            select(*_COLUMNS).where(
-                locks.c.guild_id == guild_id, locks.c.name_key == name_key(name)
-            )
-        )
+        return await self._one(_BY_NAME, {"guild_id": guild_id, "name_key": name_key(name)})
 
     async def find_by_token(self, guild_id: int, hashes: Sequence[bytes]) -> Lock | None:
         """The guild's lock whose token hash is one of ``hashes`` (one indexed lookup)."""
-        return await self._one(
-            select(*_COLUMNS)
-            .where(locks.c.guild_id == guild_id, locks.c.token_hash.in_(list(hashes)))
-            .order_by(locks.c.id)
-            .limit(1)
-        )
+        return await self._one(_BY_TOKEN, {"guild_id": guild_id, "hashes": list(hashes)})
 
     async def everywhere_by_token(self, hashes: Sequence[bytes]) -> builtins.list[Lock]:
         """Every server's registration of the token (a DM vote follows them all)."""
@@ -291,7 +297,7 @@ class LockRepository:
             return False
         return result.rowcount > 0
 
-    async def _one(self, query: Select[Any]) -> Lock | None:
+    async def _one(self, query: Select[Any], values: dict[str, Any]) -> Lock | None:
         # Votes look their lock up on every click: the short way to the database.
-        row = await self._db.run_read(lambda conn: conn.execute(query).one_or_none())
+        row = await self._db.run_read(lambda conn: conn.execute(query, values).one_or_none())
         return None if row is None else _lock(row)

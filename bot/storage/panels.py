@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Final
 
-from sqlalchemy import Connection, delete, func, insert, select, update
+from sqlalchemy import Connection, bindparam, delete, func, insert, select, update
 
 from bot.storage.database import AnyRow, Database
 from bot.storage.errors import GuildLimitReached
@@ -35,6 +35,7 @@ _COLUMNS: Final = (
     panels.c.last_result_json,
     panels.c.last_result_at,
 )
+_BY_ID: Final = select(*_COLUMNS).where(panels.c.id == bindparam("id"))
 
 
 def _panel(row: AnyRow) -> Panel:
@@ -91,8 +92,8 @@ class PanelRepository:
 
     async def get(self, panel_id: int) -> Panel | None:
         # Every click on a panel reads it: the short way to the database.
-        query = select(*_COLUMNS).where(panels.c.id == panel_id)
-        row = await self._db.run_read(lambda conn: conn.execute(query).one_or_none())
+        ids = {"id": panel_id}
+        row = await self._db.run_read(lambda conn: conn.execute(_BY_ID, ids).one_or_none())
         return None if row is None else _panel(row)
 
     async def record_result(self, panel_id: int, summary_json: str, now: datetime) -> None:

@@ -89,6 +89,7 @@ _COLUMNS: Final = (
     polls.c.result_json,
     polls.c.closing_owner,
 )
+_BY_ID: Final = select(*_COLUMNS).where(polls.c.id == bindparam("id"))
 
 # A poll choice runs these: built once, so a choice only binds its values.
 _STATUS_FOR_CHOICE: Final = (
@@ -213,8 +214,8 @@ class PollRepository:
 
     async def get(self, poll_id: int) -> Poll | None:
         # Every choice reads the poll: the short way to the database.
-        query = select(*_COLUMNS).where(polls.c.id == poll_id)
-        row = await self._db.run_read(lambda conn: conn.execute(query).one_or_none())
+        ids = {"id": poll_id}
+        row = await self._db.run_read(lambda conn: conn.execute(_BY_ID, ids).one_or_none())
         return None if row is None else _poll(row)
 
     async def set_choice(
