@@ -22,8 +22,9 @@ p99s, which should stay within 1.2x: charts are drawn in one worker process
 (started with the first chart), never on the event loop nor in a thread of the
 bot's process, whose share of the GIL would slow every interaction down.
 ``--rounds`` repeats the phases (alternating) and keeps every sample. Before
-the rounds, one chart and three members are served one at a time (warm-up:
-the drawing process's start and matplotlib's import, first queries), not measured.
+the rounds, one chart is drawn and one burst served, not measured (warm-up: the
+drawing process's start and matplotlib's import; the first burst also opens
+the bot's pool of database connections, which took up to 90 ms).
 
     .venv/bin/python -m bench.timeline
     .venv/bin/python -m bench.timeline --members 20 --renders 2 --rounds 1   # quick
@@ -193,10 +194,10 @@ async def measure(  # noqa: PLR0917
     def crowd(phase: str) -> list[FakeMember]:
         return [harness.new_member(f"{phase}{i}") for i in range(members)]
 
-    # Warm-up, not measured: the drawing process and matplotlib's import, first queries.
+    # Warm-up, not measured: the drawing process and matplotlib's import, then a
+    # whole burst (the first one also opens the bot's pool of database connections).
     await chart(harness, harness.new_member("warm-up"), WARMUP_DAYS)
-    for member in [harness.new_member(f"warm-up{i}") for i in range(3)]:
-        await burst(harness, [member], pace)
+    await burst(harness, crowd("warm-up"), pace)
 
     quiet: list[float] = []
     rendering: list[float] = []
