@@ -105,12 +105,16 @@ class LockHistoryRepository:
         return await self._db.run_read(read)
 
     async def latest_entry(self, lock_id: int) -> int:
-        """The newest accepted vote on the lock (0 for none): it changes with every vote."""
+        """The newest accepted vote on the lock (0 for none): it changes with every vote.
+
+        Every chart request asks, so through ``run_read``: it takes no connection
+        from the pool, which under a burst opens connections beyond its size (a
+        thread and its set-up each) and closes them again.
+        """
         query = select(func.max(ledger.c.id)).where(
             ledger.c.lock_id == lock_id, ledger.c.status == "ok"
         )
-        async with self._db.read() as conn:
-            newest = await conn.scalar(query)
+        newest = await self._db.run_read(lambda conn: conn.scalar(query))
         return int(newest or 0)
 
     async def poll_rows(self, lock_id: int, *, since: datetime) -> list[PollRow]:
