@@ -82,8 +82,8 @@ def render(data: TimelineData) -> Chart:
 
     points = plotted_points(data)
     figure = Figure(figsize=(WIDTH_INCHES, HEIGHT_INCHES), dpi=DPI)
-    # Fixed margins, room for the short date labels of both axes: a layout engine
-    # ("constrained") measured every label first, a third of the drawing's CPU.
+    # Fixed margins, with room for the short date labels of both axes: the
+    # "constrained" layout engine measures every label first, a third of the drawing.
     figure.subplots_adjust(left=0.1, right=0.98, bottom=0.12, top=0.91)
     canvas = FigureCanvasAgg(figure)
     axes = figure.add_subplot()

@@ -89,8 +89,8 @@ class LockHistoryRepository:
         """Accepted public votes on the lock since ``since``, oldest first, as plain tuples.
 
         For the timeline, which hands them to its drawing process as they are:
-        tuples cross a process boundary cheaply, and the rows are read in one go
-        off the event loop (``run_read``), as hundreds of them may be.
+        tuples cross a process boundary cheaply. Read through ``run_read``, as
+        there may be hundreds: on SQLite, in one go on the database's own thread.
         """
         moved_at = func.coalesce(ledger.c.finished_at, ledger.c.created_at)
         query = (
