@@ -71,7 +71,7 @@ from bot.vault import Vault
 from tests.harness import FakeMember
 
 LIMIT_RATIO = 1.2
-HISTORY_VOTES = 400  # votes on the lock, all inside the charts' periods
+HISTORY_VOTES = 400  # votes on the lock, one every ten minutes up to now
 CHART_TIMEOUT = 120.0
 WARMUP_DAYS = 30  # the warm-up chart's period, none of the measured ones
 VOTERS = 17  # distinct voters in the seeded history
