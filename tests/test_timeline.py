@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import io
+import json
 from datetime import UTC, datetime, timedelta
 
 import matplotlib.image
 
 from bot.secrets import Secret
 from bot.timeline_chart import Marker, Step, TimelineData, plotted_points, render
+from bot.timeline_data import TimelineSource, draw, timeline_data
 from tests.fakes.ct_api import HISTORIES_PATH, DiceConfig, FakeChastityTracker, LinkConfig
 from tests.harness import Harness
 from tests.insights_support import chart_bytes, logged_vote, png_size, voted_lock
@@ -158,3 +160,99 @@ def test_render_plots_each_step_and_the_now_line() -> None:
     assert len(chart.points) == 6
     assert chart.points[-1] == (now, steps[-1].scheduled_end)
     assert png_size(chart.png) == (chart.width, chart.height) == (900, 450)
+
+
+async def test_a_closed_poll_is_marked_where_its_vote_moved_the_end(
+    harness: Harness, ct_fake: FakeChastityTracker
+) -> None:
+    voted = await voted_lock(harness, ct_fake, ["add"])
+    started = await harness.run("locks poll", {"name": "cage", "minutes": 5}, by=harness.admin)
+    await started.wait_for_message()
+    [poll] = [m for m in harness.channel_messages() if m.buttons()]
+    await (await harness.click(poll, label="Remove time")).wait_for_message()
+    harness.clock.advance(5 * 60 + 1)
+    await harness.bot.polls.run_due()
+    await harness.fake.wait_for(
+        lambda: any("closed.**" in m.content for m in harness.channel_messages()), timeout=10
+    )
+
+    chart = await harness.bot.timeline.chart(voted.lock)
+
+    # The poll's vote is in the ledger like any other; the poll is marked where it left the end.
+    ends = scheduled_ends(ct_fake, voted.wearer.session.id)
+    assert [end for _, end in chart.points] == [*ends, ends[-1]]
+    assert [(marker.kind, marker.scheduled_end) for marker in chart.markers] == [
+        ("add", ends[0]),
+        ("sub", ends[1]),
+        ("poll", ends[1]),
+    ]
+
+
+async def test_a_shorter_period_leaves_older_votes_out(
+    harness: Harness, ct_fake: FakeChastityTracker
+) -> None:
+    voted = await voted_lock(harness, ct_fake, ["add"])
+    harness.clock.advance(2 * 86400)
+    late = harness.new_member("late")
+    await connect(harness, late, ct_fake.add_user("late"))
+    await logged_vote(harness, late, "sub", "cage")
+
+    last_day = await harness.bot.timeline.chart(voted.lock, days=1)
+    three_days = await harness.bot.timeline.chart(voted.lock, days=3)
+
+    ends = scheduled_ends(ct_fake, voted.wearer.session.id)
+    assert [marker.kind for marker in last_day.markers] == ["sub"]
+    assert [end for _, end in last_day.points] == [ends[1], ends[1]]
+    assert [marker.kind for marker in three_days.markers] == ["add", "sub"]
+
+
+def _answer(end: datetime, *, penalty: bool = False) -> str:
+    """A vote's answer as the ledger keeps it."""
+    return json.dumps(
+        {"scheduled_end": end.isoformat(), "seconds": 600, "operation": "ADD", "penalty": penalty}
+    )
+
+
+def test_the_rows_become_steps_and_markers_oldest_first() -> None:
+    now = datetime(2026, 3, 1, 12, tzinfo=UTC)
+    hours = [now - timedelta(hours=h) for h in range(6)]
+    ends = [now + timedelta(days=2, minutes=m) for m in range(6)]
+    votes = (
+        (hours[5], "add", _answer(ends[0])),
+        (hours[4], None, _answer(ends[1])),  # no recorded choice: shown as random
+        (hours[3], "sub", "not an answer"),  # unreadable: left out
+        (hours[2], "sub", _answer(ends[2], penalty=True)),
+    )
+    polls = ((hours[1], _answer(ends[2])),)
+    history = (
+        (hours[4] + timedelta(seconds=2), ends[1], "LINK"),  # the ledger's vote: no new step
+        (hours[4] - timedelta(minutes=30), ends[3], "DICE"),
+        (hours[1], ends[4], "PENALTY"),
+        (hours[0], None, None),  # no scheduled end: nothing to plot
+    )
+
+    data = timeline_data(TimelineSource("cage", 1, now, votes, polls, history))
+
+    assert data.steps == (
+        Step(hours[5], ends[0]),
+        Step(hours[4] - timedelta(minutes=30), ends[3]),
+        Step(hours[4], ends[1]),
+        Step(hours[2], ends[2]),
+        Step(hours[1], ends[4]),
+    )
+    assert [(marker.kind, marker.scheduled_end) for marker in data.markers] == [
+        ("add", ends[0]),
+        ("rand", ends[1]),
+        ("penalty", ends[2]),
+        ("poll", ends[2]),
+        ("penalty", ends[4]),
+    ]
+    assert data.with_history
+
+
+def test_nothing_readable_draws_nothing() -> None:
+    now = datetime(2026, 3, 1, 12, tzinfo=UTC)
+    source = TimelineSource("cage", 1, now, ((now, "add", "{}"),), (), None)
+
+    assert draw(source) is None
+    assert not timeline_data(source).with_history

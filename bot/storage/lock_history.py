@@ -9,12 +9,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TypeAlias
 
-from sqlalchemy import false, func, select
+from sqlalchemy import ColumnElement, Connection, false, func, select
 
 from bot.ctapi.models import Choice
 from bot.storage.database import Database
 from bot.storage.schema import ledger, poll_choices, polls
+
+VoteRow: TypeAlias = tuple[datetime, str | None, str | None]
+"""An accepted vote as the timeline reads it: when the lock moved, the choice, ``detail_json``."""
+PollRow: TypeAlias = tuple[datetime, str | None]
+"""A closed poll whose vote went through: when it closed, its ``result_json``."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,12 +65,7 @@ class LockHistoryRepository:
             ledger.c.detail_json,
             ledger.c.created_at,
             ledger.c.finished_at,
-        ).where(
-            ledger.c.lock_id == lock_id,
-            ledger.c.game == "link",
-            ledger.c.dom == false(),
-            ledger.c.status == "ok",
-        )
+        ).where(*_accepted_votes(lock_id))
         if since is not None:
             query = query.where(ledger.c.created_at >= since)
         if guild_id is not None:
@@ -84,14 +85,54 @@ class LockHistoryRepository:
             for row in rows
         ]
 
+    async def vote_rows(self, lock_id: int, *, since: datetime) -> list[VoteRow]:
+        """Accepted public votes on the lock since ``since``, oldest first, as plain tuples.
+
+        For the timeline, which hands them to its drawing process as they are:
+        tuples cross a process boundary cheaply. Read through ``run_read``, as
+        there may be hundreds: on SQLite, in one go on the database's own thread.
+        """
+        moved_at = func.coalesce(ledger.c.finished_at, ledger.c.created_at)
+        query = (
+            select(moved_at, ledger.c.choice, ledger.c.detail_json)
+            .where(*_accepted_votes(lock_id), ledger.c.created_at >= since)
+            .order_by(ledger.c.id)
+        )
+
+        def read(conn: Connection) -> list[VoteRow]:
+            return [(at, choice, detail) for at, choice, detail in conn.execute(query)]
+
+        return await self._db.run_read(read)
+
     async def latest_entry(self, lock_id: int) -> int:
-        """The newest accepted vote on the lock (0 for none): it changes with every vote."""
+        """The newest accepted vote on the lock (0 for none): it changes with every vote.
+
+        Every chart request asks, so through ``run_read``: it takes no connection
+        from the pool, which under a burst opens connections beyond its size (a
+        thread and its set-up each) and closes them again.
+        """
         query = select(func.max(ledger.c.id)).where(
             ledger.c.lock_id == lock_id, ledger.c.status == "ok"
         )
-        async with self._db.read() as conn:
-            newest = await conn.scalar(query)
+        newest = await self._db.run_read(lambda conn: conn.scalar(query))
         return int(newest or 0)
+
+    async def poll_rows(self, lock_id: int, *, since: datetime) -> list[PollRow]:
+        """The lock's polls closed since ``since`` whose vote went through, oldest first."""
+        query = (
+            select(polls.c.closed_at, polls.c.result_json)
+            .where(
+                polls.c.lock_id == lock_id,
+                polls.c.outcome == "ok",
+                polls.c.closed_at >= since,
+            )
+            .order_by(polls.c.id)
+        )
+
+        def read(conn: Connection) -> list[PollRow]:
+            return [(closed_at, result) for closed_at, result in conn.execute(query)]
+
+        return await self._db.run_read(read)
 
     async def polls(self, lock_id: int, *, limit: int | None = None) -> list[LockPoll]:
         """The lock's polls, newest first, with how many members chose in each."""
@@ -132,3 +173,13 @@ class LockHistoryRepository:
             )
             for row in rows
         ]
+
+
+def _accepted_votes(lock_id: int) -> tuple[ColumnElement[bool], ...]:
+    """Accepted public votes on the lock: what ``votes`` and ``vote_rows`` both read."""
+    return (
+        ledger.c.lock_id == lock_id,
+        ledger.c.game == "link",
+        ledger.c.dom == false(),
+        ledger.c.status == "ok",
+    )
