@@ -149,6 +149,11 @@ async def serve(config: dict[str, Any]) -> None:
         build = build_project if config["bot"] == "project" else build_baseline
         bot = await build(config, stack)
         await bot.login(DISCORD_TOKEN)
+        if config["bot"] == "project":
+            # As bot.app.start_settled does between login and the gateway connection.
+            from bot.startup_memory import settle_startup_objects
+
+            settle_startup_objects()
         internals.mark_ready(bot)
         reader, writer = await asyncio.open_connection(
             "127.0.0.1", config["gateway_port"], limit=LINE_LIMIT

@@ -54,6 +54,7 @@ from bot.polls import PollService
 from bot.reminders import ReminderService
 from bot.session_choices import SessionChoices
 from bot.sharing import SharingService
+from bot.startup_memory import settle_startup_objects
 from bot.stopping import StopSignals, WorkGate
 from bot.timeline import TimelineService
 from bot.timing import Sleep
@@ -375,7 +376,8 @@ async def run_bot(settings: Settings) -> None:
             vault = await open_vault(settings, storage)
             async with create_bot(settings, api=api, storage=storage, vault=vault) as bot:
                 try:
-                    await serve_until_stopped(bot, bot.start(settings.discord_token.reveal()))
+                    serving = start_settled(bot, settings.discord_token.reveal())
+                    await serve_until_stopped(bot, serving)
                 except discord.LoginFailure:
                     raise SettingsError(
                         "DISCORD_TOKEN",
@@ -385,6 +387,17 @@ async def run_bot(settings: Settings) -> None:
                     ) from None
         finally:
             await storage.close()
+
+
+async def start_settled(bot: ChastityBot, token: str) -> None:
+    """``bot.start(token)``, with start-up's objects settled between login and connecting.
+
+    Login runs ``setup_hook`` (cogs, commands, services): what exists after it
+    stays for the life of the process (see :mod:`bot.startup_memory`).
+    """
+    await bot.login(token)
+    settle_startup_objects()
+    await bot.connect()
 
 
 async def serve_until_stopped(bot: ChastityBot, serving: Awaitable[None]) -> None:
