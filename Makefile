@@ -33,7 +33,9 @@ pytest: $(STAMP)
 test: lint typecheck pytest
 
 # The bot under a crowd next to a bare discord.py bot (bench/crowd.py); a few minutes.
-# BENCH_ARGS="--quick" for small crowds, "--scenario dice --n 300 --json out.json", ...
+# Three rounds of each bot by default (medians); BENCH_ARGS="--quick" for small crowds,
+# "--scenario dice --n 300 --repeat 5 --json out.json", ...
+BENCH_ARGS ?= --repeat 3
 bench: $(STAMP)
 	$(BIN)/python -m bench.crowd $(BENCH_ARGS)
 

@@ -44,7 +44,7 @@ None of that is measured.
 The figures are only as steady as the machine: run it on an otherwise idle one,
 and compare runs made on the same machine.
 
-    .venv/bin/python -m bench.crowd                 # the full set (make bench)
+    .venv/bin/python -m bench.crowd --repeat 3      # the full set (make bench)
     .venv/bin/python -m bench.crowd --quick         # every scenario, N=50
     .venv/bin/python -m bench.crowd --scenario dice --n 300 --json out.json
 """
