@@ -223,3 +223,63 @@ async def test_a_read_queued_after_a_write_sees_it(sqlite_storage: Storage) -> N
     await held
     await start
     assert await sessions == [11]
+
+
+def count_checkouts(storage: Storage) -> list[str]:
+    checkouts: list[str] = []
+    engine = storage._database._sync_engine
+    assert engine is not None
+    event.listen(engine.pool, "checkout", lambda *_args: checkouts.append("checkout"))
+    return checkouts
+
+
+async def test_the_sqlite_thread_keeps_one_connection_per_kind_between_batches(
+    sqlite_storage: Storage,
+) -> None:
+    database = sqlite_storage._database
+    await database.run_read(lambda conn: None)  # the engine exists from here on
+    checkouts = count_checkouts(sqlite_storage)
+    for user in range(5):
+        entry_id = await sqlite_storage.ledger.start(
+            user, None, "dice", False, 5, None, None, True, NOW
+        )
+        assert await sqlite_storage.ledger.finish(entry_id, "ok", "{}", NOW)
+        await database.run_read(lambda conn: list(conn.scalars(select(ledger.c.id))))
+    # At most the write connection is new here; the read one was opened above.
+    assert len(checkouts) <= 1
+    # Nothing is left open between batches: a read ended its transaction too.
+    assert all(not conn.in_transaction() for conn in database._held.values())
+    assert sorted(await users_in_ledger(sqlite_storage)) == list(range(5))
+
+
+async def test_after_a_failed_batch_the_next_starts_on_a_fresh_connection(
+    sqlite_storage: Storage,
+) -> None:
+    database = sqlite_storage._database
+    await database.run_write(lambda conn: None)
+    checkouts = count_checkouts(sqlite_storage)
+
+    def add_then_fail(conn: Connection) -> None:
+        conn.execute(insert(ledger).values(pending(4)))
+        raise LookupError("after the insert")
+
+    with pytest.raises(LookupError):
+        await database.run_write(add_then_fail)
+    assert checkouts == []
+    entry_id = await sqlite_storage.ledger.start(5, None, "dice", False, 5, None, None, True, NOW)
+    assert checkouts == ["checkout"]
+    assert await users_in_ledger(sqlite_storage) == [5]
+    assert (await sqlite_storage.ledger.get(entry_id)) is not None
+
+
+async def test_closing_the_storage_closes_the_sqlite_threads_connections(
+    sqlite_storage: Storage,
+) -> None:
+    database = sqlite_storage._database
+    await database.run_write(lambda conn: None)
+    await database.run_read(lambda conn: None)
+    held = list(database._held.values())
+    assert len(held) == 2
+    await sqlite_storage.close()
+    assert all(conn.closed for conn in held)
+    assert database._held == {}

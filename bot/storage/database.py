@@ -14,7 +14,8 @@ awaits: on SQLite, aiosqlite crosses to its thread and back for every cursor,
 statement, fetch, commit and rollback, about a dozen times per transaction,
 and each crossing costs more than the statement. So with a database file the
 whole function runs in one crossing, on a dedicated thread with a synchronous
-engine on the same file (same connection rules). Work that queues up there
+engine on the same file (same connection rules) and two connections it keeps
+open, one for reads and one for writes. Work that queues up there
 while the thread is busy (a crowd's plays) shares one transaction: one commit
 for many ledger entries. So such a function must only use its connection: if
 one of a batch raises, the others run again, each in its own transaction. On
@@ -72,6 +73,9 @@ class Database:
         self._sync_url = sync_url
         self._sync_engine: Engine | None = None
         self._worker: SqliteThread | None = None
+        # The SQLite thread's two connections (reads, writes), kept open between
+        # batches: opening and returning one per batch cost more than a play's statement.
+        self._held: dict[bool, Connection] = {}
         self._upserts: dict[tuple[str, tuple[str, ...], tuple[str, ...]], Insert] = {}
 
     def __repr__(self) -> str:
@@ -131,16 +135,15 @@ class Database:
         raises, that transaction is rolled back and each work runs again in a
         transaction of its own, so a failure reaches only its own caller.
         """
-        engine = self._sync()
         if len(works) > 1:
             try:
-                return [(True, value) for value in self._in_transaction(engine, works, write)]
+                return [(True, value) for value in self._in_transaction(works, write)]
             except Exception:
                 log.debug("a batch of %d failed; running them one by one", len(works))
         outcomes: list[_Outcome] = []
         for work in works:
             try:
-                outcomes.append((True, self._in_transaction(engine, [work], write)[0]))
+                outcomes.append((True, self._in_transaction([work], write)[0]))
             except BaseException as error:  # handed to the awaiting task, whatever it is
                 outcomes.append((False, error))
         return outcomes
@@ -152,14 +155,43 @@ class Database:
             _configure_sqlite(self._sync_engine)
         return self._sync_engine
 
-    @staticmethod
-    def _in_transaction(engine: Engine, works: Sequence[Work[Any]], write: bool) -> list[Any]:
-        with engine.connect() as conn:
-            if not write:
-                return [work(conn) for work in works]  # rolled back as the connection closes
-            conn.execution_options(**{_WRITE_OPTION: True})
-            with conn.begin():
-                return [work(conn) for work in works]
+    def _in_transaction(self, works: Sequence[Work[Any]], write: bool) -> list[Any]:
+        """On the SQLite thread: ``works`` in one transaction, committed if ``write``."""
+        conn = self._held_connection(write)
+        try:
+            with conn.begin() as transaction:
+                results = [work(conn) for work in works]
+                if not write:
+                    transaction.rollback()
+        except BaseException:
+            # Whatever state the failure left the connection in, the next batch starts
+            # on a fresh one.
+            self._drop_held(write)
+            raise
+        return results
+
+    def _held_connection(self, write: bool) -> Connection:
+        conn = self._held.get(write)
+        if conn is None or conn.closed or conn.invalidated:
+            conn = self._sync().connect()
+            if write:
+                conn.execution_options(**{_WRITE_OPTION: True})
+            self._held[write] = conn
+        return conn
+
+    def _drop_held(self, write: bool) -> None:
+        conn = self._held.pop(write, None)
+        if conn is not None:
+            with contextlib.suppress(Exception):
+                conn.close()
+
+    def _close_sync(self) -> None:
+        """On the SQLite thread, at the end: its connections, then its engine."""
+        for write in list(self._held):
+            self._drop_held(write)
+        if self._sync_engine is not None:
+            self._sync_engine.dispose()
+            self._sync_engine = None
 
     def upsert(
         self,
@@ -222,9 +254,7 @@ class Database:
     async def dispose(self) -> None:
         if self._worker is not None:
             worker, self._worker = self._worker, None
-            if self._sync_engine is not None:
-                await worker.call(self._sync_engine.dispose)
-                self._sync_engine = None
+            await worker.call(self._close_sync)
             worker.stop()
         await self.engine.dispose()
 
