@@ -8,17 +8,22 @@ committed before ``run_write`` returns, and undone when the function raises.
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 import threading
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import Connection, event, insert, select
+from sqlalchemy.exc import OperationalError
 
 from bot.storage import Storage
+from bot.storage import database as database_module
 from bot.storage.database import SqliteThread, Work
 from bot.storage.schema import ledger
+from tests.fixtures.storage import sqlite_url
 
 NOW = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
 
@@ -283,3 +288,32 @@ async def test_closing_the_storage_closes_the_sqlite_threads_connections(
     await sqlite_storage.close()
     assert all(conn.closed for conn in held)
     assert database._held == {}
+
+
+async def write_nothing(storage: Storage, way: str) -> None:
+    if way == "run_write":
+        await storage._database.run_write(lambda conn: None)
+    else:
+        async with storage._database.write():
+            pass
+
+
+@pytest.mark.parametrize("way", ["run_write", "write"])
+async def test_a_database_locked_by_another_writer_is_reported_as_sqlalchemy_reports_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, way: str
+) -> None:
+    # BEGIN goes straight to the driver; its failure must still look like any other.
+    monkeypatch.setattr(database_module, "SQLITE_BUSY_TIMEOUT_MS", 50)
+    storage = await Storage.open(sqlite_url(tmp_path))
+    other = sqlite3.connect(tmp_path / "bot.db", isolation_level=None)
+    try:
+        other.execute("BEGIN IMMEDIATE")
+        with pytest.raises(OperationalError, match="locked"):
+            await write_nothing(storage, way)
+        other.execute("ROLLBACK")
+        # Once the other writer is gone, writing works again.
+        await storage.ledger.start(1, None, "dice", False, 5, None, None, True, NOW)
+        assert await users_in_ledger(storage) == [1]
+    finally:
+        other.close()
+        await storage.close()

@@ -43,6 +43,7 @@ from sqlalchemy import ColumnElement, Row, Table, create_engine, event, text
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.engine import URL, Connection, Engine, make_url
 from sqlalchemy.engine.interfaces import DBAPIConnection, DBAPICursor
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.pool import ConnectionPoolEntry
 from sqlalchemy.sql.dml import Insert
@@ -438,10 +439,26 @@ def _configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:
-        if conn.get_execution_options().get(_WRITE_OPTION):
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
-        else:
-            conn.exec_driver_sql("BEGIN")
+        write = conn.get_execution_options().get(_WRITE_OPTION)
+        _execute_on_driver(conn, "BEGIN IMMEDIATE" if write else "BEGIN")
+
+
+def _execute_on_driver(conn: Connection, statement: str) -> None:
+    """``statement`` straight on the driver's connection, its errors raised as SQLAlchemy's.
+
+    For BEGIN: through SQLAlchemy's execution path it cost as much as a play's
+    whole INSERT, and every transaction starts with one.
+    """
+    dbapi_connection = conn.connection.dbapi_connection
+    assert dbapi_connection is not None  # a connection that is beginning is open
+    driver_error = conn.dialect.loaded_dbapi.Error
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute(statement)
+    except driver_error as error:
+        raise DBAPIError.instance(statement, None, error, driver_error) from error
+    finally:
+        cursor.close()
 
 
 def _switch_to_wal(cursor: DBAPICursor) -> None:
