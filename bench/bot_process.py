@@ -29,6 +29,7 @@ does: SIGTERM or SIGINT stops it gracefully (the tests of the stop use that).
 from __future__ import annotations
 
 import asyncio
+import importlib
 import importlib.util
 import json
 import logging
@@ -130,6 +131,10 @@ async def build_baseline(config: dict[str, Any], stack: AsyncExitStack) -> disco
     )
     # As the project bot logs: no line per Chastity Tracker request at INFO.
     logging.getLogger("httpx").setLevel(logging.WARNING)
+    for module in config.get("imports", ()):
+        # --baseline-imports: what given libraries alone add to a bare bot's memory.
+        importlib.import_module(module)
+        logging.getLogger(__name__).info("imported %s", module)
     bot = BaselineBot(config["ct_base_url"], config["game_token"], config["lock_token"])
     stack.push_async_callback(bot.close)
     return bot

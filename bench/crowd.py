@@ -47,12 +47,14 @@ and compare runs made on the same machine.
     .venv/bin/python -m bench.crowd --repeat 3      # the full set (make bench)
     .venv/bin/python -m bench.crowd --quick         # every scenario, N=50
     .venv/bin/python -m bench.crowd --scenario dice --n 300 --json out.json
+    .venv/bin/python -m bench.crowd --scenario dice --n 300 --baseline-imports libraries
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib.util
 import json
 import shutil
 import sys
@@ -79,6 +81,19 @@ FEED_BATCH = 20  # interactions fed before letting the fake Discord answer in be
 IDLE_LIMIT = 30.0  # seconds without any request from the bot before giving up on the rest
 WARMUP = 3  # members who act one by one before the burst, not measured
 QUIET = 0.5  # seconds without any request that end a burst (panel redraws come late)
+# What the project's storage and vault import (issue #4's SQLAlchemy async Core with
+# aiosqlite, cryptography's Fernet): --baseline-imports with these shows what they
+# alone add to a bare bot's peak RSS.
+PROJECT_LIBRARIES = (
+    "sqlalchemy.ext.asyncio,sqlalchemy.dialects.sqlite,aiosqlite,cryptography.fernet"
+)
+
+
+def importable(module: str) -> bool:
+    try:
+        return importlib.util.find_spec(module) is not None
+    except ImportError:  # a parent package that does not exist
+        return False
 
 
 def sqlite_url(directory: Path) -> str:
@@ -161,6 +176,7 @@ async def run_bot(  # noqa: PLR0917
     workdir: Path,
     profile_dir: Path | None = None,
     round_index: int = 0,
+    baseline_imports: Sequence[str] = (),
 ) -> Figures:
     world = scenario.build_world(WARMUP + n)
     ct = CtProcess(latency)
@@ -189,6 +205,8 @@ async def run_bot(  # noqa: PLR0917
         } | scenario.baseline_tokens(world)
         if profile_dir is not None:
             config["profile"] = str(profile_dir / f"{scenario.name}-{n}-{bot}.prof")
+        if bot == BASELINE and baseline_imports:
+            config["imports"] = list(baseline_imports)
         remote = BotProcess(config)
         await asyncio.gather(remote.start(), ct_started)
         harness.connect_bot(remote)
@@ -253,7 +271,16 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
                 for bot in order:
                     profile = args.profile if round_index == 0 else None
                     runs[bot].append(
-                        await run_bot(scenario, bot, n, args.latency, workdir, profile, round_index)
+                        await run_bot(
+                            scenario,
+                            bot,
+                            n,
+                            args.latency,
+                            workdir,
+                            profile,
+                            round_index,
+                            args.baseline_imports,
+                        )
                     )
             figures = {bot: Figures.combined(runs[bot]) for bot in args.bots}
             title = f"{scenario.name}, N={n}: {n} {scenario.title}"
@@ -314,6 +341,16 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
             "the table shows each figure's median (counts: the worst run)"
         ),
     )
+    parser.add_argument(
+        "--baseline-imports",
+        default="",
+        metavar="MODULES",
+        help=(
+            "comma-separated modules the baseline bot imports before it starts, to see "
+            "what libraries alone add to its memory; 'libraries' stands for those the "
+            f"project's storage and vault import ({PROJECT_LIBRARIES})"
+        ),
+    )
     parser.add_argument("--json", type=Path, help="also write the figures to this JSON file")
     parser.add_argument("--keep", action="store_true", help="keep the bots' data and logs")
     parser.add_argument(
@@ -334,6 +371,15 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         parser.error(f"--bots takes {', '.join(BOTS)}")
     if args.repeat < 1:
         parser.error("--repeat is at least 1")
+    args.baseline_imports = [
+        module
+        for name in args.baseline_imports.split(",")
+        for module in (PROJECT_LIBRARIES.split(",") if name == "libraries" else [name])
+        if module
+    ]
+    missing = [name for name in args.baseline_imports if not importable(name)]
+    if missing:
+        parser.error(f"--baseline-imports: no module named {', '.join(missing)}")
     if args.n and any(n < 1 for n in args.n):
         parser.error("--n is at least 1")
     return args

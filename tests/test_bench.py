@@ -7,6 +7,7 @@ claims come from running the benchmarks on a quiet machine, not from tests.
 import json
 import math
 import re
+import shutil
 import subprocess
 import sys
 from dataclasses import fields
@@ -14,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from bench import redaction
+from bench import crowd, redaction
 from bench.report import ROWS, Figures
 from bench.scenarios import BOTS, PROJECT, SCENARIOS
 
@@ -77,6 +78,37 @@ def test_crowd_benchmark_reports_every_figure_for_both_bots(tmp_path: Path) -> N
             assert uses_ct[name][bot]["ct_connections"] >= 0, (name, bot)
     assert "first response p99 (ms)" in run.stdout
     assert re.search(r"\d+\.\d\dx$", run.stdout, re.MULTILINE)
+
+
+def test_the_baseline_can_import_the_projects_libraries_to_weigh_them() -> None:
+    run = subprocess.run(  # noqa: S603 - our own interpreter and module
+        [
+            *(sys.executable, "-m", "bench.crowd", "--scenario", "dice", "--n", "2"),
+            *("--latency", "0.01", "--bots", "baseline", "--keep"),
+            *("--baseline-imports", "libraries"),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert run.returncode == 0, run.stderr[-3000:]
+    kept = re.search(r"kept in (\S+)", run.stdout)
+    assert kept is not None, run.stdout
+    workdir = Path(kept.group(1))
+    try:
+        log = "".join(path.read_text() for path in workdir.glob("*/*/bot.log"))
+        for module in crowd.PROJECT_LIBRARIES.split(","):
+            assert f"imported {module}" in log
+    finally:
+        shutil.rmtree(workdir)
+
+
+def test_baseline_imports_must_name_modules_that_exist() -> None:
+    assert crowd.parse_args(["--baseline-imports", "json"]).baseline_imports == ["json"]
+    with pytest.raises(SystemExit):
+        crowd.parse_args(["--baseline-imports", "no_such_module_here"])
 
 
 def figures(**changes: object) -> Figures:
