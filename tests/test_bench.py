@@ -22,6 +22,18 @@ from bench.scenarios import BOTS, PROJECT, SCENARIOS
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def run_module(module: str, *args: str) -> subprocess.CompletedProcess[str]:
+    """``python -m module args`` with this interpreter, in the project's folder."""
+    return subprocess.run(  # noqa: S603 - our own interpreter and module
+        [sys.executable, "-m", module, *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+
+
 def test_redaction_benchmark_prints_its_table(capsys: pytest.CaptureFixture[str]) -> None:
     redaction.main(counts=(0, 50), rounds=10)
     lines = capsys.readouterr().out.splitlines()
@@ -31,14 +43,7 @@ def test_redaction_benchmark_prints_its_table(capsys: pytest.CaptureFixture[str]
 
 def test_crowd_benchmark_reports_every_figure_for_both_bots(tmp_path: Path) -> None:
     out = tmp_path / "crowd.json"
-    run = subprocess.run(  # noqa: S603 - our own interpreter and module
-        [sys.executable, "-m", "bench.crowd", "--n", "5", "--latency", "0.01", "--json", str(out)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
+    run = run_module("bench.crowd", "--n", "5", "--latency", "0.01", "--json", str(out))
     assert run.returncode == 0, run.stderr[-3000:]
     report = json.loads(out.read_text(encoding="utf-8"))
 
@@ -81,17 +86,9 @@ def test_crowd_benchmark_reports_every_figure_for_both_bots(tmp_path: Path) -> N
 
 
 def test_the_baseline_can_import_the_projects_libraries_to_weigh_them() -> None:
-    run = subprocess.run(  # noqa: S603 - our own interpreter and module
-        [
-            *(sys.executable, "-m", "bench.crowd", "--scenario", "dice", "--n", "2"),
-            *("--latency", "0.01", "--bots", "baseline", "--keep"),
-            *("--baseline-imports", "libraries"),
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
+    run = run_module(
+        *("bench.crowd", "--scenario", "dice", "--n", "2", "--latency", "0.01"),
+        *("--bots", "baseline", "--keep", "--baseline-imports", "libraries"),
     )
     assert run.returncode == 0, run.stderr[-3000:]
     kept = re.search(r"kept in (\S+)", run.stdout)
@@ -147,27 +144,9 @@ def test_lock_lookup_benchmark_prints_a_line_per_lock_count(
 
 def test_timeline_benchmark_reports_both_phases(tmp_path: Path) -> None:
     out = tmp_path / "timeline.json"
-    run = subprocess.run(  # noqa: S603 - our own interpreter and module
-        [
-            sys.executable,
-            "-m",
-            "bench.timeline",
-            "--members",
-            "5",
-            "--renders",
-            "2",
-            "--rounds",
-            "1",
-            "--votes",
-            "20",
-            "--json",
-            str(out),
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
+    run = run_module(
+        *("bench.timeline", "--members", "5", "--renders", "2", "--rounds", "1"),
+        *("--votes", "20", "--json", str(out)),
     )
     assert run.returncode == 0, run.stderr[-3000:]
     report = json.loads(out.read_text(encoding="utf-8"))
