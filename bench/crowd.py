@@ -81,9 +81,9 @@ FEED_BATCH = 20  # interactions fed before letting the fake Discord answer in be
 IDLE_LIMIT = 30.0  # seconds without any request from the bot before giving up on the rest
 WARMUP = 3  # members who act one by one before the burst, not measured
 QUIET = 0.5  # seconds without any request that end a burst (panel redraws come late)
-# What the project's storage and vault import (issue #4's SQLAlchemy async Core with
-# aiosqlite, cryptography's Fernet): --baseline-imports with these shows what they
-# alone add to a bare bot's peak RSS.
+# What the project's storage and vault import (SQLAlchemy's async Core with aiosqlite,
+# cryptography's Fernet): --baseline-imports with these shows what they alone add to
+# a bare bot's peak RSS.
 PROJECT_LIBRARIES = (
     "sqlalchemy.ext.asyncio,sqlalchemy.dialects.sqlite,aiosqlite,cryptography.fernet"
 )
