@@ -10,6 +10,8 @@ harness fixture turns into a failed test.
 from __future__ import annotations
 
 import io
+from concurrent.futures import ProcessPoolExecutor
+from multiprocessing import get_context
 from typing import Any
 
 import aiohttp
@@ -172,7 +174,23 @@ async def test_an_off_spec_command_sync_is_refused(harness: Harness) -> None:
     assert harness.fake.command_schema() != []  # the bot's own sync stands
 
 
-async def test_a_multipart_body_is_checked_by_its_payload_json(harness: Harness) -> None:
+@pytest.mark.parametrize("checked_in", ["this process", "a worker process"])
+async def test_a_multipart_body_is_checked_by_its_payload_json(
+    harness: Harness, checked_in: str
+) -> None:
+    # The benchmarks check uploads in a worker process; the answers must be the same.
+    worker = None
+    if checked_in == "a worker process":
+        worker = ProcessPoolExecutor(max_workers=1, mp_context=get_context("spawn"))
+        harness.fake.uploads_checked_in = worker
+    try:
+        await send_a_good_and_a_bad_picture(harness)
+    finally:
+        if worker is not None:
+            worker.shutdown()
+
+
+async def send_a_good_and_a_bad_picture(harness: Harness) -> None:
     harness.set_bot_permissions(
         harness.channel, BOT_PERMISSIONS | discord.Permissions(attach_files=True)
     )
@@ -187,8 +205,12 @@ async def test_a_multipart_body_is_checked_by_its_payload_json(harness: Harness)
     assert "embeds.0.title: Must be 256 or fewer in length." in failure
     harness.fake.failures.clear()
 
-    ok = await channel.send("a picture", file=discord.File(io.BytesIO(b"png"), filename="b.png"))
-    assert harness.fake.messages[ok.id].attachments
+    content = bytes(range(256)) * 40  # every byte value, CR and LF among them
+    ok = await channel.send("a picture", file=discord.File(io.BytesIO(content), filename="b.png"))
+    message = harness.fake.messages[ok.id]
+    assert [a["filename"] for a in message.attachments] == ["b.png"]
+    assert harness.fake.uploaded(message, "b.png") == content
+    assert ok.attachments[0].size == len(content)
 
 
 async def test_the_bot_gets_discords_answer_for_an_off_spec_body(harness: Harness) -> None:

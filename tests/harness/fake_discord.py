@@ -19,7 +19,10 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Awaitable, Callable
+from concurrent.futures import Executor
 from dataclasses import dataclass, field
+from email.parser import BytesParser
+from email.policy import HTTP
 from typing import Any
 
 import discord
@@ -81,6 +84,7 @@ SENT_BODY = web.RequestKey("sent_body", object)
 INTERACTION_ID = web.RequestKey("interaction_id", int)
 # Where the fake carries an upload's bytes from the request to its attachment.
 UPLOAD_KEY = "_uploaded_bytes"
+Violations = list[Violation]
 
 # Each route the fake serves with a body, as the operation in Discord's OpenAPI
 # description whose request schema the body must follow.
@@ -264,8 +268,14 @@ class FakeDiscord:
         guilds: list[FakeGuild],
         snowflakes: Snowflakes,
         response_window: float = RESPONSE_WINDOW,
+        uploads_checked_in: Executor | None = None,
     ) -> None:
         self.clock = clock
+        # Where a multipart body (a file upload) is read and checked against the schema:
+        # here by default; a process pool keeps that work off this event loop, as
+        # Discord's handling of one member's upload never delays another's answer
+        # (bench.timeline measures other members' answers while charts are uploaded).
+        self.uploads_checked_in = uploads_checked_in
         self.token = token
         self.bot_user = bot_user
         self.application_id = application_id
@@ -425,11 +435,14 @@ class FakeDiscord:
         request: web.Request,
         handler: Callable[[web.Request], Awaitable[web.StreamResponse]],
     ) -> web.StreamResponse:
-        sent, body = await _read_body(request)
+        sent, body, violations = await self._read_and_check(request)
         request[SENT_BODY] = sent
         request[BODY] = body
         try:
-            self._check_against_spec(request, sent)
+            if violations is None:
+                self._check_against_spec(request, sent)
+            else:
+                refuse(violations)
             response = await handler(request)
             status = response.status
             answer: Any = None
@@ -462,20 +475,39 @@ class FakeDiscord:
         await self.notify()
         return response
 
+    async def _read_and_check(self, request: web.Request) -> tuple[Any, Any, Violations | None]:
+        """The body as sent and as the fake reads it; for an upload checked elsewhere, also
+        what breaks the schema (else None: :meth:`_check_against_spec` checks it here)."""
+        raw = await request.read() if request.can_read_body else None
+        content_type = request.headers.get("Content-Type", "")
+        key = self._operation_key(request)
+        operation = None if key is None else operation_of(request, key)
+        if self.uploads_checked_in is None or operation is None or not is_form(content_type):
+            sent, body = read_body(content_type, raw)
+            return sent, body, None
+        return await asyncio.get_running_loop().run_in_executor(
+            self.uploads_checked_in, read_and_check, content_type, raw, operation, request.method
+        )
+
     def _check_against_spec(self, request: web.Request, sent: Any) -> None:
         """The body against its operation's request schema in Discord's OpenAPI description."""
-        route = request.match_info.route.resource
-        if route is None or route.canonical == "/{tail}":
+        key = self._operation_key(request)
+        if key is None:
             return  # an unknown route: _unknown reports it
-        key = (request.method, route.canonical.removeprefix(API_PREFIX))
-        operation = SPEC_OPERATIONS.get(key) or BODILESS_OPERATIONS.get(key)
+        operation = operation_of(request, key)
         if operation is None:
             # A route added to the fake without saying which Discord operation it is.
             self.failures.append(f"{key} is not mapped to a Discord operation in the fake")
             raise DiscordError(404, 0, "404: Not Found")
-        if request.match_info.get("message_id") == "@original":
-            operation = operation.replace("{message_id}", "@original")
         refuse(discord_spec.check_body(operation, request.method, sent))
+
+    @staticmethod
+    def _operation_key(request: web.Request) -> tuple[str, str] | None:
+        """(method, route template) of a route the fake serves; None for an unknown route."""
+        route = request.match_info.route.resource
+        if route is None or route.canonical == "/{tail}":
+            return None
+        return (request.method, route.canonical.removeprefix(API_PREFIX))
 
     def _record_rejection(self, request: web.Request, error: DiscordError) -> None:
         interaction_id = request.get(INTERACTION_ID)
@@ -755,9 +787,7 @@ class FakeDiscord:
         body = request[BODY]
         user_id = int(body["recipient_id"])  # the schema requires it
         known = self.dm_channels.get(user_id)
-        user = (
-            self.dm_recipients[known.id] if known is not None else FakeUser(user_id, "member")
-        )
+        user = self.dm_recipients[known.id] if known is not None else FakeUser(user_id, "member")
         channel = self.dm_channel(user)
         return _json(channel.payload() | {"recipients": [user.payload()]})
 
@@ -861,33 +891,63 @@ class FakeDiscord:
         message.edited_at = self.clock.now()
 
 
-async def _read_body(request: web.Request) -> tuple[Any, Any]:
+def operation_of(request: web.Request, key: tuple[str, str]) -> str | None:
+    """The OpenAPI path of the Discord operation the route ``key`` is; None if unmapped."""
+    operation = SPEC_OPERATIONS.get(key) or BODILESS_OPERATIONS.get(key)
+    if operation is not None and request.match_info.get("message_id") == "@original":
+        operation = operation.replace("{message_id}", "@original")
+    return operation
+
+
+def is_form(content_type: str) -> bool:
+    return content_type.lower().startswith("multipart/")
+
+
+def read_body(content_type: str, raw: bytes | None) -> tuple[Any, Any]:
     """The body as sent (for the schema) and as the fake reads it (files as attachments)."""
-    if not request.can_read_body:
+    if not raw:
         return None, None
-    if request.content_type.startswith("multipart/"):
-        form = await request.post()
-        payload = form.get("payload_json")
-        sent: Any = json.loads(str(payload)) if payload is not None else {}
-        data: dict[str, Any] = dict(sent) if isinstance(sent, dict) else {}
-        uploads = {name: value for name, value in form.items() if name != "payload_json"}
-        described = data.get("attachments") or [
-            {"id": index, "filename": getattr(value, "filename", name)}
-            for index, (name, value) in enumerate(uploads.items())
-        ]
-        attachments = []
-        for attachment in described:
-            upload = uploads.get(f"files[{attachment.get('id')}]")
-            if isinstance(upload, web.FileField):
-                content = upload.file.read()
-                attachments.append(attachment | {"size": len(content), UPLOAD_KEY: content})
-            else:
-                attachments.append(attachment)
-        data["attachments"] = attachments
-        return sent, data
-    text = await request.text()
-    body = json.loads(text) if text else None
+    if is_form(content_type):
+        return read_form(content_type, raw)
+    body = json.loads(raw)
     return body, body
+
+
+def read_form(content_type: str, raw: bytes) -> tuple[Any, dict[str, Any]]:
+    """A multipart body: its payload_json part, and that with the files as attachments."""
+    form = BytesParser(policy=HTTP).parsebytes(
+        b"Content-Type: " + content_type.encode("latin-1") + b"\r\n\r\n" + raw
+    )
+    parts: dict[str, tuple[str | None, bytes]] = {}
+    for part in form.iter_parts() if form.is_multipart() else ():
+        name = part.get_param("name", header="content-disposition")
+        content = part.get_payload(decode=True)
+        if isinstance(name, str):
+            parts[name] = (part.get_filename(), content if isinstance(content, bytes) else b"")
+    payload = parts.pop("payload_json", None)
+    sent: Any = json.loads(payload[1]) if payload is not None else {}
+    data: dict[str, Any] = dict(sent) if isinstance(sent, dict) else {}
+    described = data.get("attachments") or [
+        {"id": index, "filename": filename or name}
+        for index, (name, (filename, _)) in enumerate(parts.items())
+    ]
+    attachments = []
+    for attachment in described:
+        upload = parts.get(f"files[{attachment.get('id')}]")
+        if upload is not None and upload[0] is not None:
+            attachments.append(attachment | {"size": len(upload[1]), UPLOAD_KEY: upload[1]})
+        else:
+            attachments.append(attachment)
+    data["attachments"] = attachments
+    return sent, data
+
+
+def read_and_check(
+    content_type: str, raw: bytes | None, operation: str, method: str
+) -> tuple[Any, Any, Violations]:
+    """:func:`read_body` and the schema check, for a worker process."""
+    sent, body = read_body(content_type, raw)
+    return sent, body, discord_spec.check_body(operation, method, sent)
 
 
 def dm_channel(channel_id: int, user: FakeUser) -> FakeChannel:
