@@ -14,6 +14,7 @@ import json
 import socket
 import sys
 import time
+from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -290,7 +291,10 @@ class BenchHarness(Harness):
         return self.feed(AUTOCOMPLETE, data, actor=actor, channel=where, guild=guild)
 
 
-async def start_discord() -> tuple[TimedDiscord, World, TestClock, Snowflakes]:
+async def start_discord(
+    uploads_checked_in: Executor | None = None,
+) -> tuple[TimedDiscord, World, TestClock, Snowflakes]:
+    """The fake Discord; ``uploads_checked_in`` as FakeDiscord takes it."""
     clock = TestClock()  # real time: Discord's 3-second window is enforced for real
     snowflake = Snowflakes(clock)
     world = World.build(snowflake)
@@ -301,6 +305,7 @@ async def start_discord() -> tuple[TimedDiscord, World, TestClock, Snowflakes]:
         application_id=world.application_id,
         guilds=[world.guild],
         snowflakes=snowflake,
+        uploads_checked_in=uploads_checked_in,
     )
     await fake.start()
     return fake, world, clock, snowflake

@@ -151,12 +151,15 @@ def test_timeline_benchmark_reports_both_phases(tmp_path: Path) -> None:
     assert run.returncode == 0, run.stderr[-3000:]
     report = json.loads(out.read_text(encoding="utf-8"))
 
-    assert report["charts_posted"] == 2
+    assert report["charts_drawn"] == 2
+    assert report["charts_from_cache"] == 4
     for name in (
         "quiet_p99_ms",
+        "cached_p99_ms",
         "rendering_p99_ms",
         "control_p99_ms",
         "p99_ratio",
+        "idle_p99_ratio",
         "noise_p99_ratio",
     ):
         assert math.isfinite(report[name]), name
