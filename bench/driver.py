@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import random
 import socket
 import sys
 import time
@@ -188,10 +189,36 @@ class BotProcess:
 
 
 def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
+    """A port free now, for a child process to listen on a moment later.
+
+    Taken below the kernel's ephemeral range: a port from that range (what binding
+    port 0 gives) can meanwhile go to one of the crowd's outgoing connections, and
+    the child then fails with "address already in use".
+    """
+    first_ephemeral = _ephemeral_ports()[0]
+    for _ in range(200):
+        port = random.randrange(PRIVATE_PORTS_FROM, first_ephemeral)
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError(f"no free port between {PRIVATE_PORTS_FROM} and {first_ephemeral}")
+
+
+def _ephemeral_ports() -> tuple[int, int]:
+    try:
+        low, high = Path(EPHEMERAL_RANGE).read_text(encoding="ascii").split()
+        return int(low), int(high)
+    except (OSError, ValueError):
+        return (32768, 60999)  # Linux's default
+
+
+# Where outgoing connections take their local ports from (Linux), and the lowest port
+# free_port picks.
+EPHEMERAL_RANGE = "/proc/sys/net/ipv4/ip_local_port_range"
+PRIVATE_PORTS_FROM = 20000
 
 
 class CtProcess:

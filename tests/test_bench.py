@@ -8,6 +8,7 @@ import json
 import math
 import re
 import shutil
+import socket
 import subprocess
 import sys
 from dataclasses import fields
@@ -15,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from bench import crowd, redaction
+from bench import crowd, driver, redaction
 from bench.report import ROWS, Figures
 from bench.scenarios import BOTS, PROJECT, SCENARIOS
 
@@ -100,6 +101,17 @@ def test_the_baseline_can_import_the_projects_libraries_to_weigh_them() -> None:
             assert f"imported {module}" in log
     finally:
         shutil.rmtree(workdir)
+
+
+def test_free_ports_are_taken_below_the_ephemeral_range() -> None:
+    # Outgoing connections draw their ports from the ephemeral range: one of a crowd's
+    # could take a port picked there before the fake that was to listen on it.
+    first_ephemeral, _ = driver._ephemeral_ports()
+    for _ in range(20):
+        port = driver.free_port()
+        assert driver.PRIVATE_PORTS_FROM <= port < first_ephemeral
+        with socket.socket() as listener:
+            listener.bind(("127.0.0.1", port))
 
 
 def test_baseline_imports_must_name_modules_that_exist() -> None:
