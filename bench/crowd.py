@@ -66,7 +66,14 @@ from pathlib import Path
 from typing import Any
 
 from bench.bot_process import DISCORD_TOKEN
-from bench.driver import BenchHarness, BotProcess, CtProcess, Stopwatch, start_discord
+from bench.driver import (
+    BenchHarness,
+    BotProcess,
+    CtProcess,
+    Stopwatch,
+    collections_held_off,
+    start_discord,
+)
 from bench.report import Figures, ratios, spread, table
 from bench.scenarios import BASELINE, BOTS, PROJECT, SCENARIOS, Action, Run, Scenario, World
 from bot.config import Settings
@@ -217,7 +224,8 @@ async def run_bot(  # noqa: PLR0917
         ct_before = await ct.counts()
         before = await remote.usage()
         driver_before = time.process_time()
-        watch = await burst(run, scenario, actions[WARMUP:])
+        with collections_held_off():
+            watch = await burst(run, scenario, actions[WARMUP:])
         driver_cpu = time.process_time() - driver_before
         after = await remote.usage()
         ct_after = await ct.counts()

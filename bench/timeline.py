@@ -68,7 +68,14 @@ from typing import Any
 
 from bench.bot_process import DISCORD_TOKEN
 from bench.crowd import sqlite_url, wait_for_answers
-from bench.driver import BenchHarness, BotProcess, CtProcess, Stopwatch, start_discord
+from bench.driver import (
+    BenchHarness,
+    BotProcess,
+    CtProcess,
+    Stopwatch,
+    collections_held_off,
+    start_discord,
+)
 from bench.scenarios import LOCK_NAME, PROJECT, lock_world
 from bot.config import Settings
 from bot.ctapi.models import Choice
@@ -242,12 +249,13 @@ async def measure(  # noqa: PLR0917
     phases: dict[str, list[float]] = {name: [] for name in PHASES}
     cached_days = [WARMUP_DAYS] * renders  # drawn in the warm-up: served from the cache
     await remote.usage()  # starts the bot's profile, when asked for
-    for round_index in range(rounds):
-        phases["quiet"] += await burst(harness, crowd(f"quiet{round_index}-"), pace)
-        phases["cached"] += await with_charts(f"cached{round_index}", cached_days)
-        fresh_days = [1 + round_index * renders + i for i in range(renders)]
-        phases["rendering"] += await with_charts(f"rendering{round_index}", fresh_days)
-        phases["control"] += await with_charts(f"control{round_index}", cached_days)
+    with collections_held_off():
+        for round_index in range(rounds):
+            phases["quiet"] += await burst(harness, crowd(f"quiet{round_index}-"), pace)
+            phases["cached"] += await with_charts(f"cached{round_index}", cached_days)
+            fresh_days = [1 + round_index * renders + i for i in range(renders)]
+            phases["rendering"] += await with_charts(f"rendering{round_index}", fresh_days)
+            phases["control"] += await with_charts(f"control{round_index}", cached_days)
     await remote.usage()  # stops it and writes the file
     report: dict[str, Any] = {
         "members": members,

@@ -4,6 +4,7 @@ They check that every figure is reported, never how fast anything is: performanc
 claims come from running the benchmarks on a quiet machine, not from tests.
 """
 
+import gc
 import json
 import math
 import re
@@ -112,6 +113,16 @@ def test_free_ports_are_taken_below_the_ephemeral_range() -> None:
         assert driver.PRIVATE_PORTS_FROM <= port < first_ephemeral
         with socket.socket() as listener:
             listener.bind(("127.0.0.1", port))
+
+
+def test_the_drivers_collector_is_off_for_a_burst_and_back_after() -> None:
+    assert gc.isenabled()
+    with driver.collections_held_off():
+        assert not gc.isenabled()
+    assert gc.isenabled()
+    with pytest.raises(LookupError), driver.collections_held_off():
+        raise LookupError("a burst that fails")
+    assert gc.isenabled()
 
 
 def test_baseline_imports_must_name_modules_that_exist() -> None:
